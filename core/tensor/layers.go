@@ -1,0 +1,175 @@
+package tensor
+
+import (
+	"math"
+
+	"dpoplayground/core/pmath"
+)
+
+// LayerNormEps is GPT-2's layer_norm_epsilon.
+const LayerNormEps = 1e-5
+
+// LayerNorm normalises each row of inp and applies the affine weight and bias,
+// keeping the row mean and 1/std that the backward pass needs.
+// out, inp are (n, c); w, b are (c); mean, rstd are (n).
+//
+//	out[i,:] = (inp[i,:] − μ_i)·rstd_i·w + b,  rstd_i = 1/sqrt(var_i + eps)
+func LayerNorm(out, mean, rstd, inp, w, b []float32, n, c int) {
+	w, b = w[:c], b[:c]
+	for i := 0; i < n; i++ {
+		x := inp[i*c : i*c+c]
+		var m float32
+		for _, v := range x {
+			m += v
+		}
+		m /= float32(c)
+		var va float32
+		for _, v := range x {
+			d := v - m
+			va += d * d
+		}
+		va /= float32(c)
+		s := float32(1 / math.Sqrt(float64(va)+LayerNormEps))
+		o := out[i*c : i*c+c]
+		for j, v := range x {
+			o[j] = (v-m)*s*w[j] + b[j]
+		}
+		mean[i], rstd[i] = m, s
+	}
+}
+
+// LayerNormBackward adds the gradients of LayerNorm into dinp, dw and db.
+// dout, inp, dinp are (n, c); w, dw, db are (c); mean, rstd are (n).
+func LayerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, n, c int) {
+	w, dw, db = w[:c], dw[:c], db[:c]
+	for i := 0; i < n; i++ {
+		do := dout[i*c : i*c+c]
+		x := inp[i*c : i*c+c]
+		di := dinp[i*c : i*c+c]
+		m, s := mean[i], rstd[i]
+		// Two reductions: mean of dnorm and mean of dnorm·norm, with dnorm = w·dout.
+		var dnMean, dnNormMean float32
+		for j, g := range do {
+			norm := (x[j] - m) * s
+			dn := w[j] * g
+			dnMean += dn
+			dnNormMean += dn * norm
+		}
+		dnMean /= float32(c)
+		dnNormMean /= float32(c)
+		for j, g := range do {
+			norm := (x[j] - m) * s
+			dn := w[j] * g
+			db[j] += g
+			dw[j] += norm * g
+			di[j] += (dn - dnMean - norm*dnNormMean) * s
+		}
+	}
+}
+
+// GELU constant sqrt(2/π) of the tanh approximation (HF "gelu_new").
+const geluScale = 0.7978845608028654
+
+// GELU applies gelu_new elementwise: out = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+func GELU(out, inp []float32) {
+	out = out[:len(inp)]
+	for i, x := range inp {
+		cube := 0.044715 * x * x * x
+		out[i] = 0.5 * x * (1 + pmath.Tanh32(geluScale*(x+cube)))
+	}
+}
+
+// GELUBackward writes dinp = dout·gelu'(inp). Unlike the other backward
+// functions it overwrites, so that dinp may alias dout and the MLP needs no
+// second (n, 4c) buffer.
+func GELUBackward(dinp, inp, dout []float32) {
+	dinp = dinp[:len(inp)]
+	dout = dout[:len(inp)]
+	for i, x := range inp {
+		cube := 0.044715 * x * x * x
+		arg := geluScale * (x + cube)
+		th := pmath.Tanh32(arg)
+		sech2 := 1 - th*th
+		local := 0.5*(1+th) + 0.5*x*sech2*geluScale*(1+3*0.044715*x*x)
+		dinp[i] = local * dout[i]
+	}
+}
+
+// Add sets out = a + b elementwise (the residual connection).
+func Add(out, a, b []float32) {
+	out = out[:len(a)]
+	b = b[:len(a)]
+	for i, v := range a {
+		out[i] = v + b[i]
+	}
+}
+
+// AddTo adds src into dst elementwise.
+func AddTo(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+// AddBias adds bias (c) to every row of out (n, c).
+func AddBias(out, bias []float32, n, c int) {
+	bias = bias[:c]
+	for i := 0; i < n; i++ {
+		row := out[i*c : i*c+c]
+		for j, v := range bias {
+			row[j] += v
+		}
+	}
+}
+
+// BiasBackward adds the column sums of dout (n, c) into dbias (c).
+func BiasBackward(dbias, dout []float32, n, c int) {
+	dbias = dbias[:c]
+	for i := 0; i < n; i++ {
+		row := dout[i*c : i*c+c]
+		for j, v := range row {
+			dbias[j] += v
+		}
+	}
+}
+
+// Embed writes out[t,:] = wte[ids[t],:] + wpe[pos[t],:] for each of the n tokens.
+// wte is (V, c), wpe is (P, c), out is (n, c).
+func Embed(out []float32, ids, pos []int32, wte, wpe []float32, n, c int) {
+	for t := 0; t < n; t++ {
+		o := out[t*c : t*c+c]
+		we := wte[int(ids[t])*c : int(ids[t])*c+c]
+		pe := wpe[int(pos[t])*c : int(pos[t])*c+c]
+		for j := range o {
+			o[j] = we[j] + pe[j]
+		}
+	}
+}
+
+// EmbedBackward adds dout[t,:] into dwte[ids[t],:] and dwpe[pos[t],:].
+func EmbedBackward(dwte, dwpe, dout []float32, ids, pos []int32, n, c int) {
+	for t := 0; t < n; t++ {
+		d := dout[t*c : t*c+c]
+		AddTo(dwte[int(ids[t])*c:int(ids[t])*c+c], d)
+		AddTo(dwpe[int(pos[t])*c:int(pos[t])*c+c], d)
+	}
+}
+
+// Linear is HF's Conv1D: out = inp·w + bias, with the weight stored (in, out).
+// inp is (n, in), w is (in, out), bias is (out), out is (n, out).
+func Linear(out, inp, w, bias []float32, n, in, outDim int) {
+	for i := 0; i < n; i++ {
+		copy(out[i*outDim:i*outDim+outDim], bias[:outDim])
+	}
+	MatMul(out, inp, w, n, in, outDim, true)
+}
+
+// LinearBackward adds the gradients of Linear into dw and dbias, and writes
+// dinp = dout·wᵀ (overwriting: the layer's input gradient is consumed by the
+// layer below, which adds it where it belongs).
+func LinearBackward(dinp, dw, dbias, dout, inp, w []float32, n, in, outDim int) {
+	MatMulAT(dw, inp, dout, in, n, outDim)
+	BiasBackward(dbias, dout, n, outDim)
+	MatMulBT(dinp, dout, w, n, outDim, in, false)
+}
