@@ -1,0 +1,279 @@
+package gpt
+
+import (
+	"fmt"
+
+	"dpoplayground/core/tensor"
+)
+
+// Model runs the forward and backward passes of one parameter set. Its
+// activation buffers grow to the largest batch seen and are reused, so steady
+// training allocates nothing.
+type Model struct {
+	Cfg    Config
+	Params *Params
+	Grads  *Params // nil for a frozen model (the reference); see EnableGrads
+
+	out  Output
+	acts acts
+}
+
+// Output is what Forward computes for a batch. Its slices belong to the model
+// and are overwritten by the next Forward.
+type Output struct {
+	// TokenLogp[i] is log π(target | prefix) at the batch's i-th scored position.
+	TokenLogp []float32
+	// MeanLogit[i] is the mean over the vocabulary of the logits at that position.
+	MeanLogit []float32
+	// Per sequence: the sum of the scored log-probs, the number of scored
+	// targets, and the sum of MeanLogit over them.
+	SeqLogp     []float64
+	SeqTokens   []int
+	SeqLogitSum []float64
+}
+
+// NewModel wraps p.
+func NewModel(p *Params) *Model { return &Model{Cfg: p.Cfg, Params: p} }
+
+// EnableGrads allocates the gradient (once) so that Backward can run.
+func (m *Model) EnableGrads() {
+	if m.Grads == nil {
+		m.Grads = NewParams(m.Cfg)
+	}
+}
+
+// ZeroGrads clears the gradient.
+func (m *Model) ZeroGrads() { clear(m.Grads.Data) }
+
+// layerActs are what one block's backward pass needs from its forward pass.
+type layerActs struct {
+	ln1, ln1Mean, ln1Rstd []float32 // (N, C), (N), (N)
+	qkv                   []float32 // (N, 3C)
+	atty                  []float32 // (N, C) attention output before c_proj
+	att                   []float32 // attention probabilities
+	res2                  []float32 // (N, C) residual after attention
+	ln2, ln2Mean, ln2Rstd []float32
+	fch                   []float32 // (N, 4C) c_fc output before GELU
+	res3                  []float32 // (N, C) residual after the MLP: the block's output
+}
+
+type acts struct {
+	n, scored, attSize    int // capacities
+	enc                   []float32
+	layers                []layerActs
+	lnf, lnfMean, lnfRstd []float32
+	head                  []float32 // (M, C) ln_f rows at scored positions
+	logits                []float32 // (M, V); holds dlogits during backward
+	lse                   []float32 // (M)
+	proj                  []float32 // (N, C) scratch: c_proj outputs
+	gelu                  []float32 // (N, 4C) scratch: GELU output, then its gradient
+	// backward scratch
+	dres, dtmp []float32 // (N, C)
+	dqkv       []float32 // (N, 3C)
+	dhead      []float32 // (M, C)
+	attScratch []float32 // (longest segment)
+	targets    []int32   // (M) targets of the scored positions
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// reserve sizes the buffers for a batch of n tokens, m scored positions and
+// attention size as.
+func (m *Model) reserve(n, scored, as, maxLen int) {
+	a := &m.acts
+	C, L := m.Cfg.NEmbd, m.Cfg.NLayer
+	if len(a.layers) != L {
+		a.layers = make([]layerActs, L)
+	}
+	a.enc = grow(a.enc, n*C)
+	for l := range a.layers {
+		la := &a.layers[l]
+		la.ln1 = grow(la.ln1, n*C)
+		la.ln1Mean = grow(la.ln1Mean, n)
+		la.ln1Rstd = grow(la.ln1Rstd, n)
+		la.qkv = grow(la.qkv, 3*n*C)
+		la.atty = grow(la.atty, n*C)
+		la.att = grow(la.att, as)
+		la.res2 = grow(la.res2, n*C)
+		la.ln2 = grow(la.ln2, n*C)
+		la.ln2Mean = grow(la.ln2Mean, n)
+		la.ln2Rstd = grow(la.ln2Rstd, n)
+		la.fch = grow(la.fch, 4*n*C)
+		la.res3 = grow(la.res3, n*C)
+	}
+	a.lnf = grow(a.lnf, n*C)
+	a.lnfMean = grow(a.lnfMean, n)
+	a.lnfRstd = grow(a.lnfRstd, n)
+	a.head = grow(a.head, scored*C)
+	a.logits = grow(a.logits, scored*VocabSize)
+	a.lse = grow(a.lse, scored)
+	a.proj = grow(a.proj, n*C)
+	a.gelu = grow(a.gelu, 4*n*C)
+	a.attScratch = grow(a.attScratch, maxLen)
+	o := &m.out
+	o.TokenLogp = grow(o.TokenLogp, scored)
+	o.MeanLogit = grow(o.MeanLogit, scored)
+}
+
+// reserveBackward sizes the backward-only buffers.
+func (m *Model) reserveBackward(n, scored int) {
+	a := &m.acts
+	C := m.Cfg.NEmbd
+	a.dres = grow(a.dres, n*C)
+	a.dtmp = grow(a.dtmp, n*C)
+	a.dqkv = grow(a.dqkv, 3*n*C)
+	a.dhead = grow(a.dhead, scored*C)
+}
+
+// Forward runs the model over b and returns the log-probabilities of the
+// scored targets. It keeps the activations for Backward.
+func (m *Model) Forward(b *Batch) (*Output, error) {
+	if mx := b.MaxLen(); mx > m.Cfg.NPositions {
+		return nil, fmt.Errorf("gpt: a sequence of %d inputs exceeds the context of %d positions", mx, m.Cfg.NPositions)
+	}
+	if b.NumSeqs() == 0 {
+		return nil, fmt.Errorf("gpt: empty batch")
+	}
+	C, NH := m.Cfg.NEmbd, m.Cfg.NHead
+	N, M := b.NumTokens(), len(b.Scored)
+	m.reserve(N, M, tensor.AttentionSize(b.Segs, NH), b.MaxLen())
+	a, p := &m.acts, m.Params
+
+	tensor.Embed(a.enc, b.Inputs, b.Pos, p.Wte, p.Wpe, N, C)
+	x := a.enc
+	for l := range p.H {
+		w, la := &p.H[l], &a.layers[l]
+		tensor.LayerNorm(la.ln1, la.ln1Mean, la.ln1Rstd, x, w.Ln1W, w.Ln1B, N, C)
+		tensor.Linear(la.qkv, la.ln1, w.AttnW, w.AttnB, N, C, 3*C)
+		tensor.Attention(la.atty, la.att, la.qkv, b.Segs, C, NH)
+		tensor.Linear(a.proj, la.atty, w.AttnProjW, w.AttnProjB, N, C, C)
+		tensor.Add(la.res2, x, a.proj[:N*C])
+		tensor.LayerNorm(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.Ln2W, w.Ln2B, N, C)
+		tensor.Linear(la.fch, la.ln2, w.FcW, w.FcB, N, C, 4*C)
+		tensor.GELU(a.gelu, la.fch)
+		tensor.Linear(a.proj, a.gelu, w.FcProjW, w.FcProjB, N, 4*C, C)
+		tensor.Add(la.res3, la.res2, a.proj[:N*C])
+		x = la.res3
+	}
+	tensor.LayerNorm(a.lnf, a.lnfMean, a.lnfRstd, x, p.LnfW, p.LnfB, N, C)
+	targets := m.scoredTargets(b)
+	for i, t := range b.Scored {
+		copy(a.head[i*C:i*C+C], a.lnf[int(t)*C:int(t)*C+C])
+	}
+	tensor.MatMulBT(a.logits, a.head, p.Wte, M, C, VocabSize, false)
+	o := &m.out
+	tensor.LogSoftmaxGather(o.TokenLogp, a.lse, o.MeanLogit, a.logits, targets, M, VocabSize)
+
+	S := b.NumSeqs()
+	o.SeqLogp = growF64(o.SeqLogp, S)
+	o.SeqLogitSum = growF64(o.SeqLogitSum, S)
+	if cap(o.SeqTokens) < S {
+		o.SeqTokens = make([]int, S)
+	}
+	o.SeqTokens = o.SeqTokens[:S]
+	clear(o.SeqLogp)
+	clear(o.SeqLogitSum)
+	clear(o.SeqTokens)
+	for i, s := range b.ScoredSeq {
+		o.SeqLogp[s] += float64(o.TokenLogp[i])
+		o.SeqLogitSum[s] += float64(o.MeanLogit[i])
+		o.SeqTokens[s]++
+	}
+	return o, nil
+}
+
+// scoredTargets gathers the targets of the scored positions (kept for Backward).
+func (m *Model) scoredTargets(b *Batch) []int32 {
+	if cap(m.acts.targets) < len(b.Scored) {
+		m.acts.targets = make([]int32, len(b.Scored))
+	}
+	t := m.acts.targets[:len(b.Scored)]
+	for i, pos := range b.Scored {
+		t[i] = b.Targets[pos]
+	}
+	return t
+}
+
+func growF64(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// Backward adds into m.Grads the gradient of L = Σ_i dTok[i]·TokenLogp[i]
+// (dTok: dL/d log-prob of each scored target, as the loss computed it) for the
+// batch of the last Forward.
+func (m *Model) Backward(b *Batch, dTok []float32) {
+	if m.Grads == nil {
+		panic("gpt: Backward on a model without gradients (call EnableGrads)")
+	}
+	C, NH := m.Cfg.NEmbd, m.Cfg.NHead
+	N, M := b.NumTokens(), len(b.Scored)
+	if len(dTok) != M {
+		panic(fmt.Sprintf("gpt: Backward: %d gradients for %d scored positions", len(dTok), M))
+	}
+	m.reserveBackward(N, M)
+	a, p, g := &m.acts, m.Params, m.Grads
+	targets := m.acts.targets[:M]
+
+	// Head: logits = head·wteᵀ, then log-softmax. dlogits overwrites logits.
+	tensor.LogSoftmaxGatherBackward(a.logits, a.logits, a.lse, targets, dTok, M, VocabSize)
+	tensor.MatMul(a.dhead, a.logits, p.Wte, M, VocabSize, C, false)
+	tensor.MatMulAT(g.Wte, a.logits, a.head, VocabSize, M, C)
+	dlnf := a.dtmp[:N*C]
+	clear(dlnf)
+	for i, t := range b.Scored {
+		tensor.AddTo(dlnf[int(t)*C:int(t)*C+C], a.dhead[i*C:i*C+C])
+	}
+	last := a.enc
+	if n := len(a.layers); n > 0 {
+		last = a.layers[n-1].res3
+	}
+	dres := a.dres[:N*C]
+	clear(dres)
+	tensor.LayerNormBackward(dres, g.LnfW, g.LnfB, dlnf, last, p.LnfW, a.lnfMean, a.lnfRstd, N, C)
+
+	for l := len(p.H) - 1; l >= 0; l-- {
+		w, gw, la := &p.H[l], &g.H[l], &a.layers[l]
+		x := a.enc
+		if l > 0 {
+			x = a.layers[l-1].res3
+		}
+		// res3 = res2 + mlp(ln2(res2)): dres flows to res2 unchanged and into the MLP.
+		tensor.GELU(a.gelu, la.fch)
+		dgelu := a.gelu[:4*N*C]
+		tensor.MatMulAT(gw.FcProjW, a.gelu, dres, 4*C, N, C)
+		tensor.BiasBackward(gw.FcProjB, dres, N, C)
+		tensor.MatMulBT(dgelu, dres, w.FcProjW, N, C, 4*C, false)
+		tensor.GELUBackward(dgelu, la.fch, dgelu)
+		dln2 := a.dtmp[:N*C]
+		tensor.LinearBackward(dln2, gw.FcW, gw.FcB, dgelu, la.ln2, w.FcW, N, C, 4*C)
+		tensor.LayerNormBackward(dres, gw.Ln2W, gw.Ln2B, dln2, la.res2, w.Ln2W, la.ln2Mean, la.ln2Rstd, N, C)
+		// res2 = x + c_proj(attn(ln1(x))).
+		datty := a.dtmp[:N*C]
+		tensor.LinearBackward(datty, gw.AttnProjW, gw.AttnProjB, dres, la.atty, w.AttnProjW, N, C, C)
+		dqkv := a.dqkv[:3*N*C]
+		clear(dqkv)
+		tensor.AttentionBackward(dqkv, datty, la.qkv, la.att, a.attScratch, b.Segs, C, NH)
+		dln1 := a.dtmp[:N*C]
+		tensor.LinearBackward(dln1, gw.AttnW, gw.AttnB, dqkv, la.ln1, w.AttnW, N, C, 3*C)
+		tensor.LayerNormBackward(dres, gw.Ln1W, gw.Ln1B, dln1, x, w.Ln1W, la.ln1Mean, la.ln1Rstd, N, C)
+	}
+	tensor.EmbedBackward(g.Wte, g.Wpe, dres, b.Inputs, b.Pos, N, C)
+}
+
+// SeqGradToTokens spreads per-sequence gradients dL/d(sum log-prob) over the
+// scored positions of b: dTok[i] = dSeq[ScoredSeq[i]].
+func SeqGradToTokens(dTok []float32, dSeq []float64, b *Batch) []float32 {
+	dTok = grow(dTok, len(b.Scored))
+	for i, s := range b.ScoredSeq {
+		dTok[i] = float32(dSeq[s])
+	}
+	return dTok
+}
