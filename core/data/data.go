@@ -1,0 +1,190 @@
+// Package data turns pasted text into preference pairs (prompt, chosen,
+// rejected) and pairs into byte-level token sequences for the model.
+//
+// # Formats
+//
+// Parse detects the format from the first non-blank line:
+//
+//   - JSONL, one object per line, with TRL's fields "prompt", "chosen" and
+//     "rejected" (strings); other fields are ignored. A JSON array of such
+//     objects, or objects spread over several lines, read the same way.
+//   - TRL's conversational form: "prompt", "chosen" and "rejected" are lists
+//     of {"role", "content"} messages, rendered to plain text by
+//     ConversationTemplate.
+//   - TRL's implicit prompt: no "prompt" field; the prompt is the shared start
+//     of chosen and rejected, cut as TRL's extract_prompt cuts it (see
+//     ImplicitPromptRule).
+//   - CSV or TSV (RFC 4180 quoting, so a quoted field may span lines) whose
+//     header row names the columns prompt, chosen and rejected in any order
+//     and case; other columns are ignored; without a prompt column the
+//     prompt is implicit.
+//   - The hand-typing format of TextFormat, for the paste box.
+//
+// Strings are taken exactly as given, except in the hand-typing format where
+// the prompt is followed by a newline (the separator the model sees between
+// question and answer). A leading UTF-8 byte order mark is ignored.
+//
+// Bad input never panics: Parse returns Errors, each naming the line (and the
+// column where it helps) and the field.
+//
+// # Tokens
+//
+// The vocabulary is the 256 byte values plus EOS (id 256), GPT-2's
+// <|endoftext|>, used as both the first and the last token. For a prompt p
+// and a response r:
+//
+//	ids     = [EOS] + utf8(p) + utf8(r) + [EOS]
+//	targets = ids[1:]
+//	mask    = [0]*len(utf8(p)) + [1]*(len(utf8(r)) + 1)
+//
+// Sequences longer than the model's context are cut by TruncationRule.
+package data
+
+import (
+	"bytes"
+	"fmt"
+	"iter"
+)
+
+const (
+	// EOS is <|endoftext|>, the id after the 256 byte values.
+	EOS = 256
+	// VocabSize counts the byte ids and EOS.
+	VocabSize = 257
+	// MaxPairs is the most pairs Parse accepts.
+	MaxPairs = 10000
+	// MaxBytes is the largest input Parse accepts (10 MB).
+	MaxBytes = 10 << 20
+)
+
+// Pair is one preference: for Prompt, Chosen is preferred over Rejected.
+type Pair struct {
+	Prompt, Chosen, Rejected string
+	// Line is the 1-based line of the input where this pair starts.
+	Line int
+}
+
+// Dataset is what Parse read.
+type Dataset struct {
+	Pairs []Pair
+	// Format is the detected format: "jsonl", "json", "csv", "tsv" or
+	// "text", followed for the JSON, CSV and TSV forms by " (conversational)",
+	// " (implicit prompt)" or " (conversational, implicit prompt)" when the
+	// first pair was written that way.
+	Format string
+}
+
+// Formats names the accepted formats in one sentence, for help texts and the
+// unknown-format error.
+const Formats = `JSONL or a JSON array of objects with "prompt", "chosen" and "rejected" ` +
+	`(strings, or lists of {"role", "content"} messages), CSV or TSV with a header row ` +
+	`naming prompt, chosen and rejected, or blocks of "prompt:", "chosen:" and "rejected:" lines`
+
+// The detected base formats.
+const (
+	formatJSONL = "jsonl"
+	formatJSON  = "json"
+	formatCSV   = "csv"
+	formatTSV   = "tsv"
+	formatText  = "text"
+)
+
+var byteOrderMark = []byte("\xef\xbb\xbf")
+
+// Parse detects the format of text and returns its pairs, or Errors listing
+// every problem found (up to MaxErrors).
+func Parse(text []byte) (*Dataset, error) {
+	if len(text) > MaxBytes {
+		return nil, Errors{{Msg: fmt.Sprintf("the input has %d bytes; the limit is %d (10 MB)", len(text), MaxBytes)}}
+	}
+	text = bytes.TrimPrefix(text, byteOrderMark)
+	c := &collector{pos: newPositions(text)}
+	var r records
+	format := Detect(text)
+	switch format {
+	case formatJSONL:
+		r = parseJSONL(c, text)
+	case formatJSON:
+		r = parseJSON(c, text)
+	case formatCSV:
+		r = parseDelimited(c, text, ',')
+	case formatTSV:
+		r = parseDelimited(c, text, '\t')
+	case formatText:
+		r = parseText(c, text)
+	case "":
+		line, ok := firstLine(text)
+		if !ok {
+			return nil, Errors{{Msg: "no pairs: the input is empty"}}
+		}
+		c.atLine(line.number, "", "unknown format; expected %s", Formats)
+	}
+	if len(c.errs) > 0 {
+		return nil, c.errs
+	}
+	if len(r.pairs) == 0 {
+		return nil, Errors{{Msg: "no pairs found"}}
+	}
+	return &Dataset{Pairs: r.pairs, Format: format + r.first.suffix()}, nil
+}
+
+// Detect names the base format Parse would read text as ("jsonl", "json",
+// "csv", "tsv" or "text"), or returns "" when it recognises none, so that a UI
+// can show what it sees while the text still has errors.
+func Detect(text []byte) string {
+	text = bytes.TrimPrefix(text, byteOrderMark)
+	first, ok := firstLine(text)
+	if !ok {
+		return ""
+	}
+	line := bytes.TrimSpace(first.text)
+	switch {
+	case line[0] == '[':
+		return formatJSON
+	case line[0] == '{' && line[len(line)-1] == '}':
+		return formatJSONL
+	case line[0] == '{':
+		return formatJSON
+	case isKeyLine(first.text):
+		return formatText
+	case bytes.IndexByte(line, '\t') >= 0 && namesAColumn(text[first.off:], '\t'):
+		return formatTSV
+	case namesAColumn(text[first.off:], ','):
+		return formatCSV
+	}
+	return ""
+}
+
+// inputLine is one line of the input without its newline.
+type inputLine struct {
+	text   []byte
+	off    int // offset of the line's first byte
+	number int // 1-based
+}
+
+// lines yields the lines of text split at '\n'; a final line without a
+// newline counts.
+func lines(text []byte) iter.Seq[inputLine] {
+	return func(yield func(inputLine) bool) {
+		for off, n := 0, 1; off < len(text); n++ {
+			end := bytes.IndexByte(text[off:], '\n')
+			if end < 0 {
+				end = len(text) - off
+			}
+			if !yield(inputLine{text: text[off : off+end], off: off, number: n}) {
+				return
+			}
+			off += end + 1
+		}
+	}
+}
+
+// firstLine returns the first line that is not blank.
+func firstLine(text []byte) (inputLine, bool) {
+	for l := range lines(text) {
+		if len(bytes.TrimSpace(l.text)) > 0 {
+			return l, true
+		}
+	}
+	return inputLine{}, false
+}
