@@ -38,7 +38,7 @@ func (c Config) Batch(pairs []PairStats, results []PairResult) Metrics {
 	c.Shard(pairs, results, len(pairs))
 	inv := 1 / float64(len(pairs))
 	var lcSum, lrSum float64
-	var ncSum, nrSum int
+	var ncSum, nrSum, ordered int
 	for i, p := range pairs {
 		r := results[i]
 		m.Loss += r.Loss * inv
@@ -46,7 +46,7 @@ func (c Config) Batch(pairs []PairStats, results []PairResult) Metrics {
 		m.RewardsRejected += r.RewardRejected * inv
 		m.RewardsMargins += (r.RewardChosen - r.RewardRejected) * inv
 		if r.RewardChosen > r.RewardRejected {
-			m.RewardsAccuracy += inv
+			ordered++
 		}
 		m.LogpsChosen += p.PolicyChosen * inv
 		m.LogpsRejected += p.PolicyRejected * inv
@@ -55,6 +55,7 @@ func (c Config) Batch(pairs []PairStats, results []PairResult) Metrics {
 		ncSum += p.ChosenTokens
 		nrSum += p.RejectedTokens
 	}
+	m.RewardsAccuracy = float64(ordered) / float64(len(pairs))
 	if ncSum > 0 {
 		m.LogitsChosen = lcSum / float64(ncSum)
 	}

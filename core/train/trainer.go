@@ -243,22 +243,29 @@ func (t *Trainer) startDPO(ref *gpt.Params) error {
 // evalChunk is how many pairs one forward pass of an evaluation holds.
 const evalChunk = 16
 
-// logps computes every pair's sequence log-probs under p, in chunks, in the
-// trainer's model workspace (Step runs its own forward pass before backward). stats, when non-nil, receives the logit sums too.
+// logps computes every pair's sequence log-probs under p in the trainer's
+// model workspace (Step runs its own forward pass before backward).
 func (t *Trainer) logps(p *gpt.Params, stats []dpo.PairStats) ([]dpo.PairLogps, error) {
-	out := make([]dpo.PairLogps, len(t.pairs))
 	saved := t.model.Params
 	t.model.Params = p
 	defer func() { t.model.Params = saved }()
-	for lo := 0; lo < len(t.pairs); lo += evalChunk {
-		hi := min(lo+evalChunk, len(t.pairs))
-		t.batch.Reset()
+	return scorePairs(t.model, &t.batch, t.pairs, stats)
+}
+
+// scorePairs runs m over every pair in chunks and returns each pair's
+// sequence log-probs (as the Policy* fields); stats, when non-nil, also
+// receives the logit sums.
+func scorePairs(m *gpt.Model, b *gpt.Batch, pairs []data.EncodedPair, stats []dpo.PairStats) ([]dpo.PairLogps, error) {
+	out := make([]dpo.PairLogps, len(pairs))
+	for lo := 0; lo < len(pairs); lo += evalChunk {
+		hi := min(lo+evalChunk, len(pairs))
+		b.Reset()
 		for i := lo; i < hi; i++ {
-			if err := t.addPair(i); err != nil {
+			if err := addPair(b, pairs, i); err != nil {
 				return nil, err
 			}
 		}
-		o, err := t.model.Forward(&t.batch)
+		o, err := m.Forward(b)
 		if err != nil {
 			return nil, err
 		}
@@ -276,12 +283,12 @@ func (t *Trainer) logps(p *gpt.Params, stats []dpo.PairStats) ([]dpo.PairLogps, 
 	return out, nil
 }
 
-func (t *Trainer) addPair(i int) error {
-	e := t.pairs[i]
-	if err := t.batch.Add(e.Chosen.IDs, e.Chosen.PromptLen); err != nil {
+func addPair(b *gpt.Batch, pairs []data.EncodedPair, i int) error {
+	e := pairs[i]
+	if err := b.Add(e.Chosen.IDs, e.Chosen.PromptLen); err != nil {
 		return fmt.Errorf("pair %d, chosen: %w", i+1, err)
 	}
-	if err := t.batch.Add(e.Rejected.IDs, e.Rejected.PromptLen); err != nil {
+	if err := b.Add(e.Rejected.IDs, e.Rejected.PromptLen); err != nil {
 		return fmt.Errorf("pair %d, rejected: %w", i+1, err)
 	}
 	return nil
@@ -427,7 +434,7 @@ func (t *Trainer) sftGrad() (StepResult, error) {
 func (t *Trainer) dpoGrad() (StepResult, error) {
 	t.batch.Reset()
 	for _, i := range t.idx {
-		if err := t.addPair(i); err != nil {
+		if err := addPair(&t.batch, t.pairs, i); err != nil {
 			return StepResult{}, err
 		}
 	}
@@ -479,17 +486,17 @@ func growF32(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// Evaluation is every pair's numbers under the current policy.
+// Evaluation is every pair's numbers under a policy and a reference.
 type Evaluation struct {
 	Pairs   []dpo.PairStats
 	Results []dpo.PairResult
 	Metrics dpo.Metrics
 }
 
-// Evaluate scores every pair with the current policy against the reference
-// (during SFT the model is scored against itself).
+// Evaluate scores every pair with the current policy against the reference;
+// during SFT there is no reference yet, so the model is scored against itself.
 func (t *Trainer) Evaluate() (Evaluation, error) {
-	ev := Evaluation{Pairs: make([]dpo.PairStats, len(t.pairs)), Results: make([]dpo.PairResult, len(t.pairs))}
+	ev := Evaluation{Pairs: make([]dpo.PairStats, len(t.pairs))}
 	if _, err := t.logps(t.model.Params, ev.Pairs); err != nil {
 		return ev, err
 	}
@@ -500,9 +507,35 @@ func (t *Trainer) Evaluate() (Evaluation, error) {
 			ref[i] = p.PairLogps
 		}
 	}
+	return finishEvaluation(ev, ref, t.cfg.Config), nil
+}
+
+func finishEvaluation(ev Evaluation, ref []dpo.PairLogps, loss dpo.Config) Evaluation {
 	for i := range ev.Pairs {
 		ev.Pairs[i].RefChosen, ev.Pairs[i].RefRejected = ref[i].PolicyChosen, ref[i].PolicyRejected
 	}
-	ev.Metrics = t.cfg.Config.Batch(ev.Pairs, ev.Results)
-	return ev, nil
+	ev.Results = make([]dpo.PairResult, len(ev.Pairs))
+	ev.Metrics = loss.Batch(ev.Pairs, ev.Results)
+	return ev
+}
+
+// EvaluatePairs scores pairs (tokenised for the policy's context) with a
+// policy against a reference under a loss: what `dpo eval` prints.
+func EvaluatePairs(policy, ref *gpt.Params, pairs []data.EncodedPair, loss dpo.Config) (Evaluation, error) {
+	if err := loss.Validate(); err != nil {
+		return Evaluation{}, err
+	}
+	if policy.Cfg != ref.Cfg {
+		return Evaluation{}, fmt.Errorf("train: the policy (%+v) and the reference (%+v) differ in shape", policy.Cfg, ref.Cfg)
+	}
+	var b gpt.Batch
+	ev := Evaluation{Pairs: make([]dpo.PairStats, len(pairs))}
+	if _, err := scorePairs(gpt.NewModel(policy), &b, pairs, ev.Pairs); err != nil {
+		return ev, err
+	}
+	refLP, err := scorePairs(gpt.NewModel(ref), &b, pairs, nil)
+	if err != nil {
+		return ev, err
+	}
+	return finishEvaluation(ev, refLP, loss), nil
 }

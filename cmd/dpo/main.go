@@ -1,0 +1,110 @@
+// Command dpo is the DPO Playground's core on the command line: train a tiny
+// byte-level GPT-2 with SFT then DPO, evaluate a policy against a reference,
+// and sample from a model.
+//
+//	dpo train  -data FILE -out DIR [-policy DIR -ref DIR | -preset micro -sft-steps N] ...
+//	dpo eval   -policy DIR -ref DIR -data FILE [-beta 0.1] [-loss sigmoid] [-json]
+//	dpo sample -model DIR -prompt TEXT [-temperature 0] [-top-k 0] [-max-tokens 64]
+//
+// Model folders are Hugging Face's (config.json + model.safetensors) and load
+// in transformers.GPT2LMHeadModel.from_pretrained.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+const usage = `dpo — Direct Preference Optimization on a tiny byte-level GPT-2
+
+usage:
+  dpo train  -data FILE -out DIR [flags]   SFT then DPO; see dpo train -h
+  dpo eval   -policy DIR -ref DIR -data FILE [flags]
+  dpo sample -model DIR -prompt TEXT [flags]
+
+DIR is a Hugging Face model folder (config.json + model.safetensors).
+FILE holds preference pairs: TRL JSONL/JSON (prompt, chosen, rejected; or
+conversational), CSV/TSV with a header, or the playground's text format.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks an error already explained by the flag package.
+var errUsage = errors.New("usage")
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmds := map[string]func([]string, io.Writer, io.Writer) error{
+		"train":  cmdTrain,
+		"eval":   cmdEval,
+		"sample": cmdSample,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval or sample)\n", args[0])
+		return 2
+	}
+	if err := cmd(args[1:], stdout, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "dpo %s: %s\n", args[0], oneLine(err))
+		}
+		return 1
+	}
+	return 0
+}
+
+// oneLine keeps an error message on one line (a data error may list several).
+func oneLine(err error) string {
+	s := strings.TrimSpace(err.Error())
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		rest := strings.Count(s[i:], "\n")
+		return fmt.Sprintf("%s (and %d more)", s[:i], rest)
+	}
+	return s
+}
+
+// newFlags returns a flag set that reports errors through run's return.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("dpo "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses args, rejecting stray positional arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags go before it?)", fs.Arg(0))
+	}
+	return nil
+}
+
+// required checks that string flags were given.
+func required(fs *flag.FlagSet, names ...string) error {
+	for _, n := range names {
+		if fs.Lookup(n).Value.String() == "" {
+			return fmt.Errorf("-%s is required", n)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"dpoplayground/core/gpt"
+	"dpoplayground/core/train"
+)
+
+func cmdTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train", stderr)
+	policyDir := fs.String("policy", "", "initial policy model folder (optional)")
+	refDir := fs.String("ref", "", "reference model folder (optional; without it the SFT phase builds one)")
+	dataPath := fs.String("data", "", "preference pairs file")
+	outDir := fs.String("out", "", "folder to write the trained policy into")
+	asJSON := fs.Bool("json", false, "print one JSON line per step")
+	cfg := train.DefaultConfig()
+	fs.StringVar(&cfg.Preset, "preset", cfg.Preset, "model size without -policy/-ref: nano, micro or small")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the initial weights and the batch order")
+	fs.IntVar(&cfg.SFTSteps, "sft-steps", 0, "SFT steps that build the reference before DPO")
+	fs.StringVar(&cfg.SFTOn, "sft-on", cfg.SFTOn, "SFT on the chosen responses or on both")
+	fs.Float64Var(&cfg.SFTLR, "sft-lr", cfg.SFTLR, "SFT learning rate")
+	fs.IntVar(&cfg.Steps, "steps", 100, "DPO steps")
+	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "DPO learning rate")
+	fs.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "AdamW decoupled weight decay")
+	fs.Float64Var(&cfg.Clip, "clip", 1, "global gradient-norm limit (0: none)")
+	fs.IntVar(&cfg.BatchSize, "batch", 0, "pairs per step (0: all pairs)")
+	fs.IntVar(&cfg.Warmup, "warmup", 0, "linear warm-up steps in each phase")
+	schedule := fs.String("schedule", "constant", "learning rate after warm-up: constant or cosine")
+	var lf lossFlags
+	lf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "data", "out"); err != nil {
+		return err
+	}
+	var err error
+	if cfg.Schedule, err = train.ParseSchedule(*schedule); err != nil {
+		return err
+	}
+	if cfg.Config, err = lf.config(); err != nil {
+		return err
+	}
+	var w train.Weights
+	if *policyDir != "" {
+		if w.Policy, err = gpt.LoadDir(*policyDir); err != nil {
+			return err
+		}
+	}
+	if *refDir != "" {
+		if w.Reference, err = gpt.LoadDir(*refDir); err != nil {
+			return err
+		}
+	}
+	pairs, err := readPairs(*dataPath)
+	if err != nil {
+		return err
+	}
+	tr, err := train.New(cfg, pairs, w)
+	if err != nil {
+		return err
+	}
+	mc := tr.Policy().Cfg
+	if !*asJSON {
+		fmt.Fprintf(stderr, "%d pairs (%d truncated to %d tokens); model %d layers × %d wide, %d parameters\n",
+			tr.NumPairs(), tr.Truncated(), mc.NPositions, mc.NLayer, mc.NEmbd, mc.NumParams())
+	}
+	enc := json.NewEncoder(stdout)
+	prog := newProgress(stderr, cfg.SFTSteps, cfg.Steps)
+	var last train.StepResult
+	for !tr.Done() {
+		r, err := tr.Step()
+		if err != nil {
+			if *asJSON {
+				return err
+			}
+			prog.finish()
+			if saveErr := tr.Policy().SaveDir(*outDir); saveErr == nil {
+				return fmt.Errorf("%v (the last good policy is saved in %s)", err, *outDir)
+			}
+			return err
+		}
+		last = r
+		if *asJSON {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		} else {
+			prog.update(r)
+		}
+	}
+	prog.finish()
+	if err := tr.Policy().SaveDir(*outDir); err != nil {
+		return err
+	}
+	if !*asJSON {
+		ev, err := tr.Evaluate()
+		if err != nil {
+			return err
+		}
+		m := ev.Metrics
+		fmt.Fprintf(stdout, "after %d DPO steps: loss %.4f, rewards/accuracies %.3f, rewards/margins %.4f (chosen %.4f, rejected %.4f)\n",
+			last.Step, m.Loss, m.RewardsAccuracy, m.RewardsMargins, m.RewardsChosen, m.RewardsRejected)
+		fmt.Fprintf(stdout, "wrote %s/model.safetensors and %s/config.json\n", *outDir, *outDir)
+	}
+	return nil
+}
+
+// progress draws one updating status line with an ETA on a terminal-like writer.
+type progress struct {
+	w          io.Writer
+	total      int
+	done       int
+	start      time.Time
+	lastDrawn  time.Time
+	open       bool // a status line is drawn without its newline
+	phaseSteps map[train.Phase]int
+}
+
+func newProgress(w io.Writer, sftSteps, steps int) *progress {
+	return &progress{w: w, total: sftSteps + steps, start: time.Now(),
+		phaseSteps: map[train.Phase]int{train.PhaseSFT: sftSteps, train.PhaseDPO: steps}}
+}
+
+func (p *progress) update(r train.StepResult) {
+	p.done++
+	now := time.Now()
+	lastOfPhase := r.Step == p.phaseSteps[r.Phase]
+	if now.Sub(p.lastDrawn) < 100*time.Millisecond && !lastOfPhase {
+		return
+	}
+	p.lastDrawn = now
+	elapsed := now.Sub(p.start)
+	rate := float64(p.done) / elapsed.Seconds()
+	eta := time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
+	line := fmt.Sprintf("%s step %d/%d  loss %.4f", r.Phase, r.Step, p.phaseSteps[r.Phase], r.Loss)
+	if r.Phase == train.PhaseDPO {
+		line += fmt.Sprintf("  acc %.2f  margin %.3f", r.RewardsAccuracy, r.RewardsMargins)
+	}
+	line += fmt.Sprintf("  %.1f steps/s  ETA %s", rate, eta.Round(time.Second))
+	fmt.Fprintf(p.w, "\r%-90s", line)
+	p.open = true
+	if lastOfPhase {
+		p.finish()
+	}
+}
+
+// finish ends an unfinished status line.
+func (p *progress) finish() {
+	if p.open {
+		fmt.Fprintln(p.w)
+		p.open = false
+	}
+}
