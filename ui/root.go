@@ -1,0 +1,79 @@
+// Package ui holds the Vugu components of the playground page. Markup lives
+// in *.vugu files; vugugen turns each into a *_gen.go file (committed, see
+// README.md) and the logic sits in the plain .go file beside it.
+package ui
+
+import "dpoplayground/wasm/worker/protocol"
+
+// Root is the page's top component.
+type Root struct {
+	// Embed selects the compact layout of embed.html.
+	Embed bool
+	// Engine is what the page knows of the training Web Worker.
+	Engine Engine
+}
+
+// ClassName is the class list of the page's outer element.
+func (c *Root) ClassName() string {
+	if c.Embed {
+		return "playground embed"
+	}
+	return "playground"
+}
+
+// EngineState is how far the training Web Worker has come.
+type EngineState int
+
+const (
+	// EngineLoading: the worker's script or wasm is still loading.
+	EngineLoading EngineState = iota
+	// EngineReady: the worker answered the page's hello.
+	EngineReady
+	// EngineFailed: the worker could not start or reported an error.
+	EngineFailed
+)
+
+// Engine is the page's view of the training Web Worker.
+type Engine struct {
+	State     EngineState
+	GoVersion string // runtime.Version() of the worker, once ready
+	Err       string // why it failed
+}
+
+// Apply updates e with a message from the worker.
+func (e *Engine) Apply(msg protocol.Message) {
+	switch m := msg.(type) {
+	case protocol.Ready:
+		e.State, e.GoVersion, e.Err = EngineReady, m.GoVersion, ""
+	case protocol.Error:
+		e.State, e.Err = EngineFailed, m.Message
+	}
+}
+
+// Fail records that the worker could not be reached at all.
+func (e *Engine) Fail(reason string) {
+	e.State, e.Err = EngineFailed, reason
+}
+
+// Label is the one-line status the page shows.
+func (e Engine) Label() string {
+	switch e.State {
+	case EngineReady:
+		return "engine ready (" + e.GoVersion + ")"
+	case EngineFailed:
+		return "engine failed: " + e.Err
+	}
+	return "engine loading…"
+}
+
+// StateName is the state as a word, for the data-state attribute that CSS
+// and the end-to-end tests read.
+func (e Engine) StateName() string {
+	switch e.State {
+	case EngineReady:
+		return "ready"
+	case EngineFailed:
+		return "failed"
+	}
+	return "loading"
+}
