@@ -9,20 +9,27 @@
 //     "rejected" (strings); other fields are ignored. A JSON array of such
 //     objects, or objects spread over several lines, read the same way.
 //   - TRL's conversational form: "prompt", "chosen" and "rejected" are lists
-//     of {"role", "content"} messages, rendered to plain text by
-//     ConversationTemplate.
+//     of {"role", "content"} messages. Each message is written as
+//     "Role: content" with the role's first letter in capitals; the prompt is
+//     its messages each followed by "\n", then "Assistant: "; chosen and
+//     rejected must start with an assistant message and are its content, then
+//     any further messages as "\nRole: content" (ConversationTemplate).
 //   - TRL's implicit prompt: no "prompt" field; the prompt is the shared start
-//     of chosen and rejected, cut as TRL's extract_prompt cuts it (see
-//     ImplicitPromptRule).
+//     of chosen and rejected, cut as TRL's extract_prompt cuts it
+//     (ImplicitPromptRule).
 //   - CSV or TSV (RFC 4180 quoting, so a quoted field may span lines) whose
 //     header row names the columns prompt, chosen and rejected in any order
 //     and case; other columns are ignored; without a prompt column the
 //     prompt is implicit.
-//   - The hand-typing format of TextFormat, for the paste box.
+//   - The hand-typing format of the paste box (TextFormat): blocks separated
+//     by blank lines, each with "prompt:", "chosen:" and "rejected:" lines;
+//     other lines continue the value above, and a line holding only "."
+//     is an empty line inside a value.
 //
 // Strings are taken exactly as given, except in the hand-typing format where
-// the prompt is followed by a newline (the separator the model sees between
-// question and answer). A leading UTF-8 byte order mark is ignored.
+// the prompt is followed by "\n" (the separator the model sees between
+// question and answer, as in "What is 2 + 2?\n"). A leading UTF-8 byte order
+// mark is ignored.
 //
 // Bad input never panics: Parse returns Errors, each naming the line (and the
 // column where it helps) and the field.
@@ -37,7 +44,10 @@
 //	targets = ids[1:]
 //	mask    = [0]*len(utf8(p)) + [1]*(len(utf8(r)) + 1)
 //
-// Sequences longer than the model's context are cut by TruncationRule.
+// A pair longer than the model's context is cut by TruncationRule: the prompt
+// loses bytes from its start, down to half the context, identically for both
+// answers; then an answer still too long loses bytes from its end and its
+// final EOS, because the answer did not end there.
 package data
 
 import (
@@ -145,7 +155,7 @@ func Detect(text []byte) string {
 		return formatJSONL
 	case line[0] == '{':
 		return formatJSON
-	case isKeyLine(first.text):
+	case isKeyLine(line): // indented, it gets an error saying so
 		return formatText
 	case bytes.IndexByte(line, '\t') >= 0 && namesAColumn(text[first.off:], '\t'):
 		return formatTSV

@@ -79,6 +79,8 @@ func TestParseErrors(t *testing.T) {
 		{"text/field given twice, stray line", "prompt: a\nchosen: b\nrejected: c\nprompt: d\n\nhello\nprompt: e\n", []string{
 			`line 4, field "prompt": given twice in one pair; separate pairs with a blank line`,
 			`line 6: expected a line starting with "prompt:", "chosen:" or "rejected:"`}},
+		{"text/indented field names", "  prompt: a\n  chosen: b\n  rejected: c\n", []string{
+			`line 1: expected a line starting with "prompt:", "chosen:" or "rejected:" (without indentation)`}},
 		{"csv/empty field", "prompt,chosen,rejected\na,,c\n", []string{
 			`line 2, field "chosen": must not be empty`}},
 

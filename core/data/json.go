@@ -74,36 +74,6 @@ func parseJSON(c *collector, text []byte) records {
 	return r
 }
 
-// records accumulates the pairs of a parse and counts records against
-// MaxPairs.
-type records struct {
-	pairs []Pair
-	first form // of the first pair, which names the dataset's form
-	n     int
-}
-
-// next counts the record starting on line; it is false, with an error, once
-// the count passes MaxPairs.
-func (r *records) next(c *collector, line int) bool {
-	r.n++
-	if r.n > MaxPairs {
-		c.atLine(line, "", "too many pairs: this is pair %d and the limit is %d", r.n, MaxPairs)
-		c.full = true
-		return false
-	}
-	return true
-}
-
-func (r *records) add(p Pair, f form, ok bool) {
-	if !ok {
-		return
-	}
-	if len(r.pairs) == 0 {
-		r.first = f
-	}
-	r.pairs = append(r.pairs, p)
-}
-
 // reportJSONSyntax reports err, from decoding b (which starts at offset base
 // of the input), at the byte where the decoder gave up.
 func reportJSONSyntax(c *collector, base int, b []byte, err error) {

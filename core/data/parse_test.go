@@ -174,3 +174,28 @@ func TestParseMaxPairsAccepted(t *testing.T) {
 		t.Errorf("got %d pairs, last on line %d", len(ds.Pairs), ds.Pairs[len(ds.Pairs)-1].Line)
 	}
 }
+
+// The examples in the documentation a UI shows are what Parse does.
+func TestDocumentedExamples(t *testing.T) {
+	ds, err := Parse([]byte(`{"prompt": [{"role": "user", "content": "What is 2 + 2?"}], ` +
+		`"chosen": [{"role": "assistant", "content": "4"}], "rejected": [{"role": "assistant", "content": "5"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rendered = "User: What is 2 + 2?\nAssistant: 4"
+	if got := ds.Pairs[0].Prompt + ds.Pairs[0].Chosen; got != rendered {
+		t.Errorf("conversation renders as %q, want %q", got, rendered)
+	}
+	if !strings.Contains(ConversationTemplate, strings.ReplaceAll(rendered, "\n", `\n`)) {
+		t.Errorf("ConversationTemplate does not show %q", rendered)
+	}
+
+	example := TextFormat[strings.Index(TextFormat, "    prompt:"):strings.Index(TextFormat, "\n\nA line")]
+	ds, err = Parse([]byte(strings.ReplaceAll(example, "    ", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Pair{pair(1, "What is 2 + 2?\n", "2 + 2 = 4", "2 + 2 = 5, trust me!")}; !reflect.DeepEqual(ds.Pairs, want) {
+		t.Errorf("TextFormat's example parses as %#v", ds.Pairs)
+	}
+}

@@ -80,7 +80,11 @@ func parseText(c *collector, text []byte) records {
 		}
 		if blk.current == "" {
 			if !blk.bad {
-				c.atLine(l.number, "", `expected a line starting with "prompt:", "chosen:" or "rejected:"`)
+				hint := ""
+				if isKeyLine(bytes.TrimLeft(line, " \t")) {
+					hint = " (without indentation)"
+				}
+				c.atLine(l.number, "", `expected a line starting with "prompt:", "chosen:" or "rejected:"%s`, hint)
 			}
 			blk.bad = true
 			continue
