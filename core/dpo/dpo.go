@@ -73,18 +73,18 @@ func Info(t LossType) (LossInfo, bool) {
 
 // Config selects a loss and its hyper-parameters.
 type Config struct {
-	Loss LossType
+	Loss LossType `json:"loss"`
 	// Beta is β, the strength of the KL constraint (the temperature of the
 	// implicit reward). For ORPO it is λ, the weight of the odds-ratio term.
-	Beta float64
+	Beta float64 `json:"beta"`
 	// LabelSmoothing is ε for sigmoid, robust and simpo.
-	LabelSmoothing float64
+	LabelSmoothing float64 `json:"label_smoothing"`
 	// ReferenceFree takes the reference log-probs as 0 (sigmoid, robust, hinge, ipo).
-	ReferenceFree bool
+	ReferenceFree bool `json:"reference_free"`
 	// SimPOGamma is γ; the margin inside the sigmoid is γ/β, as in TRL.
-	SimPOGamma float64
+	SimPOGamma float64 `json:"simpo_gamma"`
 	// RPOAlpha weighs an NLL term on the chosen response added to the loss.
-	RPOAlpha float64
+	RPOAlpha float64 `json:"rpo_alpha"`
 }
 
 // Validate reports a configuration that has no meaning.

@@ -1,0 +1,334 @@
+// Package session is the playground's engine behind its Web Worker: it holds
+// one run (settings, pairs, imported weights, the trainer) and answers the
+// page's requests — configure, step, sample, inspect a pair, evaluate, export
+// and import weights — with plain values that marshal to JSON. The worker's
+// JavaScript glue only moves messages; everything here is tested natively.
+package session
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"dpoplayground/core/data"
+	"dpoplayground/core/dpo"
+	"dpoplayground/core/gpt"
+	"dpoplayground/core/train"
+)
+
+// Reference sources: how the frozen reference is made.
+const (
+	RefSFTChosen = "sft-chosen" // SFT on the chosen responses (the DPO paper's choice)
+	RefSFTBoth   = "sft-both"   // SFT on chosen and rejected
+	RefImported  = "imported"   // weights the person imported
+)
+
+// Settings are everything a run depends on: the share link serialises them.
+type Settings struct {
+	Pairs     string `json:"pairs"`     // the pairs as typed, in any format data.Parse reads
+	Reference string `json:"reference"` // RefSFTChosen, RefSFTBoth or RefImported
+	train.Config
+}
+
+// DefaultSettings are the page's first state: the seed article's example on
+// the micro model.
+func DefaultSettings() Settings {
+	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Config: train.DefaultConfig()}
+}
+
+// trainConfig maps the reference choice onto the trainer's SFT settings.
+func (s Settings) trainConfig() (train.Config, error) {
+	c := s.Config
+	switch s.Reference {
+	case RefSFTChosen:
+		c.SFTOn = "chosen"
+	case RefSFTBoth:
+		c.SFTOn = "both"
+	case RefImported:
+		c.SFTSteps = 0
+	default:
+		return c, fmt.Errorf("reference: %q is not %s, %s or %s", s.Reference, RefSFTChosen, RefSFTBoth, RefImported)
+	}
+	return c, c.Validate()
+}
+
+// Session is one playground run.
+type Session struct {
+	pairs      []data.Pair
+	tr         *train.Trainer
+	importRef  *gpt.Params // imported reference (RefImported)
+	importInit *gpt.Params // imported initial policy, optional
+}
+
+// New returns an empty session; Configure starts a run.
+func New() *Session { return &Session{} }
+
+// ModelInfo describes a model's shape.
+type ModelInfo struct {
+	Config gpt.Config `json:"config"`
+	Params int        `json:"params"`
+}
+
+// Configured answers Configure.
+type Configured struct {
+	Pairs     int       `json:"pairs"`
+	Truncated int       `json:"truncated"`
+	Format    string    `json:"format"`
+	Model     ModelInfo `json:"model"`
+	SFTSteps  int       `json:"sft_steps"`
+	Steps     int       `json:"steps"`
+	Phase     string    `json:"phase"`
+	Prompts   []string  `json:"prompts"` // each pair's prompt, for the pair table
+}
+
+// ErrNoRun is returned by requests that need a configured run.
+var ErrNoRun = errors.New("no run: press Train or Reset first")
+
+// Configure (re)starts a run from settings; nothing of the previous run is kept
+// except imported weights.
+func (s *Session) Configure(st Settings) (Configured, error) {
+	cfg, err := st.trainConfig()
+	if err != nil {
+		return Configured{}, err
+	}
+	ds, err := data.Parse([]byte(st.Pairs))
+	if err != nil {
+		return Configured{}, err
+	}
+	var w train.Weights
+	if st.Reference == RefImported {
+		if s.importRef == nil {
+			return Configured{}, fmt.Errorf("reference: import a model (config.json and model.safetensors) to use as the reference")
+		}
+		w.Reference = s.importRef
+	}
+	w.Policy = s.importInit
+	if w.Reference != nil && w.Policy != nil && w.Policy.Cfg != w.Reference.Cfg {
+		return Configured{}, fmt.Errorf("the imported policy and reference have different shapes")
+	}
+	tr, err := train.New(cfg, ds.Pairs, w)
+	if err != nil {
+		return Configured{}, err
+	}
+	s.pairs, s.tr = ds.Pairs, tr
+	c := Configured{Pairs: len(ds.Pairs), Truncated: tr.Truncated(), Format: ds.Format,
+		Model: info(tr.Policy()), SFTSteps: cfg.SFTSteps, Steps: cfg.Steps, Phase: string(tr.Phase())}
+	for _, p := range ds.Pairs {
+		c.Prompts = append(c.Prompts, p.Prompt)
+	}
+	return c, nil
+}
+
+func info(p *gpt.Params) ModelInfo { return ModelInfo{Config: p.Cfg, Params: p.Cfg.NumParams()} }
+
+// StepEvent is one step's metrics under TRL's names (as `dpo train -json`
+// prints them), the implicit rewards of the batch's pairs, and whether the run
+// is finished.
+type StepEvent struct {
+	Metrics train.StepResult   `json:"metrics"`
+	Pairs   []train.PairReward `json:"pairs"`
+	Done    bool               `json:"done"`
+}
+
+// Step runs one training step.
+func (s *Session) Step() (StepEvent, error) {
+	if s.tr == nil {
+		return StepEvent{}, ErrNoRun
+	}
+	r, err := s.tr.Step()
+	if err != nil {
+		return StepEvent{}, err
+	}
+	return StepEvent{Metrics: r, Pairs: r.Pairs, Done: s.tr.Done()}, nil
+}
+
+// Phase is the run's phase ("idle" before Configure).
+func (s *Session) Phase() string {
+	if s.tr == nil {
+		return "idle"
+	}
+	return string(s.tr.Phase())
+}
+
+// SampleRequest asks for a continuation of Prompt from both models.
+type SampleRequest struct {
+	Prompt string `json:"prompt"`
+	gpt.SampleConfig
+}
+
+// Samples are the two continuations. During SFT there is no frozen reference
+// yet: both come from the model being fine-tuned and RefIsPolicy says so.
+type Samples struct {
+	Prompt      string `json:"prompt"`
+	Reference   string `json:"reference"`
+	Policy      string `json:"policy"`
+	RefIsPolicy bool   `json:"ref_is_policy"`
+}
+
+// Sample generates from the reference and the policy with the same seed.
+func (s *Session) Sample(req SampleRequest) (Samples, error) {
+	if s.tr == nil {
+		return Samples{}, ErrNoRun
+	}
+	if req.MaxTokens == 0 {
+		req.MaxTokens = 48
+	}
+	pol := s.tr.Policy()
+	ref := s.tr.Reference()
+	out := Samples{Prompt: req.Prompt, RefIsPolicy: ref == nil}
+	if ref == nil {
+		ref = pol
+	}
+	a, err := gpt.Generate(ref, []byte(req.Prompt), req.SampleConfig)
+	if err != nil {
+		return Samples{}, err
+	}
+	b, err := gpt.Generate(pol, []byte(req.Prompt), req.SampleConfig)
+	if err != nil {
+		return Samples{}, err
+	}
+	out.Reference, out.Policy = gpt.Text(a), gpt.Text(b)
+	return out, nil
+}
+
+// TokenView is one response with, per byte (and the final EOS), the log-prob
+// the policy and the reference give it: the page shades each byte by
+// Policy[i] − Reference[i].
+type TokenView struct {
+	Bytes     []int     `json:"bytes"` // response bytes, then 256 for EOS
+	Policy    []float32 `json:"policy"`
+	Reference []float32 `json:"reference"`
+	Truncated bool      `json:"truncated"`
+}
+
+// PairDetail is one pair's text and per-byte log-probs.
+type PairDetail struct {
+	Index    int       `json:"index"`
+	Prompt   string    `json:"prompt"`
+	Chosen   TokenView `json:"chosen"`
+	Rejected TokenView `json:"rejected"`
+}
+
+// Pair returns pair i's per-byte log-probs under the policy and the reference.
+func (s *Session) Pair(i int) (PairDetail, error) {
+	if s.tr == nil {
+		return PairDetail{}, ErrNoRun
+	}
+	if i < 0 || i >= len(s.pairs) {
+		return PairDetail{}, fmt.Errorf("pair %d does not exist (1 to %d)", i+1, len(s.pairs))
+	}
+	e := data.EncodePair(s.pairs[i], s.tr.Policy().Cfg.NPositions)
+	d := PairDetail{Index: i, Prompt: s.pairs[i].Prompt}
+	ref := s.tr.Reference()
+	if ref == nil {
+		ref = s.tr.Policy()
+	}
+	for _, side := range []struct {
+		seq data.Seq
+		dst *TokenView
+	}{{e.Chosen, &d.Chosen}, {e.Rejected, &d.Rejected}} {
+		pol, err := tokenLogps(s.tr.Policy(), side.seq)
+		if err != nil {
+			return d, err
+		}
+		rl, err := tokenLogps(ref, side.seq)
+		if err != nil {
+			return d, err
+		}
+		v := side.dst
+		v.Policy, v.Reference, v.Truncated = pol, rl, e.Truncated
+		for _, id := range side.seq.IDs[1+side.seq.PromptLen:] {
+			v.Bytes = append(v.Bytes, int(id))
+		}
+	}
+	return d, nil
+}
+
+func tokenLogps(p *gpt.Params, seq data.Seq) ([]float32, error) {
+	var b gpt.Batch
+	if err := b.Add(seq.IDs, seq.PromptLen); err != nil {
+		return nil, err
+	}
+	o, err := gpt.NewModel(p).Forward(&b)
+	if err != nil {
+		return nil, err
+	}
+	return append([]float32(nil), o.TokenLogp...), nil
+}
+
+// PairRow is one row of the per-pair table.
+type PairRow struct {
+	RewardChosen   float64 `json:"reward_chosen"`
+	RewardRejected float64 `json:"reward_rejected"`
+	Loss           float64 `json:"loss"`
+}
+
+// Evaluation is every pair's row and the whole set's metrics.
+type Evaluation struct {
+	Rows    []PairRow   `json:"rows"`
+	Metrics dpo.Metrics `json:"metrics"`
+}
+
+// Evaluate scores every pair with the current policy.
+func (s *Session) Evaluate() (Evaluation, error) {
+	if s.tr == nil {
+		return Evaluation{}, ErrNoRun
+	}
+	ev, err := s.tr.Evaluate()
+	if err != nil {
+		return Evaluation{}, err
+	}
+	out := Evaluation{Metrics: ev.Metrics, Rows: make([]PairRow, len(ev.Results))}
+	for i, r := range ev.Results {
+		out.Rows[i] = PairRow{finite(r.RewardChosen), finite(r.RewardRejected), finite(r.Loss)}
+	}
+	return out, nil
+}
+
+// finite keeps JSON encodable: encoding/json rejects NaN and ±Inf.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+// Export returns the config.json and model.safetensors of the policy or the
+// reference ("policy" or "reference"), loadable by transformers.
+func (s *Session) Export(which string) (configJSON, weights []byte, err error) {
+	if s.tr == nil {
+		return nil, nil, ErrNoRun
+	}
+	p := s.tr.Policy()
+	switch which {
+	case "policy":
+	case "reference":
+		if p = s.tr.Reference(); p == nil {
+			return nil, nil, fmt.Errorf("the reference does not exist yet: it is built by the SFT phase")
+		}
+	default:
+		return nil, nil, fmt.Errorf("export: %q is not policy or reference", which)
+	}
+	return p.MarshalHF()
+}
+
+// Import loads a model (config.json + model.safetensors) as the reference
+// ("reference") or the initial policy ("policy") of the next Configure.
+func (s *Session) Import(role string, configJSON, weights []byte) (ModelInfo, error) {
+	p, err := gpt.LoadHF(configJSON, weights)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	switch role {
+	case "reference":
+		s.importRef = p
+	case "policy":
+		s.importInit = p
+	default:
+		return ModelInfo{}, fmt.Errorf("import: %q is not policy or reference", role)
+	}
+	return info(p), nil
+}
+
+// ClearImports forgets imported weights.
+func (s *Session) ClearImports() { s.importRef, s.importInit = nil, nil }
