@@ -18,15 +18,17 @@ type jsonField struct {
 func parseJSONL(c *collector, text []byte) records {
 	var r records
 	for l := range lines(text) {
-		if c.full || len(bytes.TrimSpace(l.text)) == 0 {
+		if c.full {
+			break
+		}
+		if len(bytes.TrimSpace(l.text)) == 0 {
 			continue
 		}
 		if !r.next(c, l.number) {
 			break
 		}
-		var raw json.RawMessage
-		if err := json.Unmarshal(l.text, &raw); err != nil {
-			reportJSONSyntax(c, l.off, l.text, err)
+		if !json.Valid(l.text) {
+			reportJSONSyntax(c, l.off, l.text, json.Unmarshal(l.text, new(json.RawMessage)))
 			continue
 		}
 		r.add(jsonRecord(c, jsonField{raw: l.text, off: l.off}, l.number, "each line"))
@@ -43,9 +45,8 @@ func parseJSON(c *collector, text []byte) records {
 	array := text[skipJSONSpace(text, 0, "")] == '['
 	if array {
 		what, separators = "each element of the array", ","
-		var whole json.RawMessage
-		if err := json.Unmarshal(text, &whole); err != nil {
-			reportJSONSyntax(c, 0, text, err)
+		if !json.Valid(text) {
+			reportJSONSyntax(c, 0, text, json.Unmarshal(text, new(json.RawMessage)))
 			return r
 		}
 		if _, err := dec.Token(); err != nil {
