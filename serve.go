@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log"
 	"mime"
 	"net/http"
 	"os"
@@ -152,9 +151,7 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f, info, err := s.openRegular(name)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errNotRegular) {
-			log.Printf("serve %q: %v", r.URL.Path, err)
-		}
+		// Missing, a directory, or outside the folder: all look the same.
 		http.NotFound(w, r)
 		return
 	}
