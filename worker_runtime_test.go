@@ -242,4 +242,3 @@ func checkSecurityHeaders(t *testing.T, resp *http.Response, urlPath string) {
 		t.Errorf("%s: X-Frame-Options %q forbids framing the embed page", urlPath, resp.Header.Get("X-Frame-Options"))
 	}
 }
-
