@@ -48,7 +48,9 @@ scratch() {
 
 # ---------------------------------------------------------------- checks
 
+GO_CHECKED=0
 check_go() {
+	[[ $GO_CHECKED -eq 0 ]] || return 0
 	step "check Go"
 	command -v go >/dev/null 2>&1 ||
 		die "Go is not installed (or not on PATH). Install Go $(required_go) or newer from https://go.dev/dl/ and add its bin folder to PATH."
@@ -60,6 +62,7 @@ check_go() {
 		die "Go $have is too old: go.mod needs Go $need or newer. Install it from https://go.dev/dl/ and put it first on PATH."
 	fi
 	echo "go $have (go.mod needs $need)"
+	GO_CHECKED=1
 }
 
 required_go() {
@@ -155,10 +158,9 @@ check_generated() {
 			stale=1
 		fi
 	done
-	for f in "$before"/*_gen.go; do
-		[[ -e $f ]] || continue
-		if [[ ! -e ui/$(basename "$f") ]]; then
-			echo "stale: ui/$(basename "$f") has no .vugu source any more" >&2
+	for f in ui/*_gen.go; do
+		if [[ ! -e ${f%_gen.go}.vugu ]]; then
+			echo "stale: $f has no .vugu source any more (delete it)" >&2
 			stale=1
 		fi
 	done
