@@ -401,6 +401,6 @@ serve)
 	;;
 test) cmd_test ;;
 worker) cmd_worker ;;
--h | --help | help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h | --help | help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' ;;
 *) die "unknown command '$1'; use one of: build (default), serve, test, worker" ;;
 esac
