@@ -329,7 +329,7 @@ fuzz() {
 		list=$(go test -list '^Fuzz' "$pkg" | grep -E '^Fuzz' || true)
 		for name in $list; do
 			echo "fuzz $pkg $name"
-			go test -run '^$' -fuzz "^${name}\$" -fuzztime 10s -parallel 1 "$pkg"
+			go test -run '^$' -fuzz "^${name}\$" -fuzztime 10s -fuzzminimizetime 5s -parallel 1 "$pkg"
 			count=$((count + 1))
 		done
 	done
@@ -365,6 +365,12 @@ cmd_test() {
 
 	step "native tests (go test ./...)"
 	gotest "native go test" -p 1 -count 1 -timeout 20m ./...
+
+	step "native fingerprint of a training run (compared bit for bit in the browser)"
+	DPO_NATIVE_FINGERPRINT=$(go test -run '^TestDeterministicRun$' -count 1 -v ./core/train | sed -nE 's/.*fingerprint: ([0-9a-f]+).*/\1/p')
+	[[ -n $DPO_NATIVE_FINGERPRINT ]] || die "core/train TestDeterministicRun printed no fingerprint"
+	echo "native run: $DPO_NATIVE_FINGERPRINT"
+	export DPO_NATIVE_FINGERPRINT
 
 	step "GOOS=js tests in headless Chromium (wasmbrowsertest)"
 	GOOS=js GOARCH=wasm gotest "GOOS=js in Chromium" -p 1 -count 1 -timeout 20m ./core/... ./ui/... ./wasm/...
