@@ -24,7 +24,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.SFTOn, "sft-on", cfg.SFTOn, "SFT on the chosen responses or on both")
 	fs.Float64Var(&cfg.SFTLR, "sft-lr", cfg.SFTLR, "SFT learning rate")
 	fs.IntVar(&cfg.Steps, "steps", 100, "DPO steps")
-	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "DPO learning rate")
+	fs.Float64Var(&cfg.LR, "lr", 1e-3, "DPO learning rate")
 	fs.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "AdamW decoupled weight decay")
 	fs.Float64Var(&cfg.Clip, "clip", 1, "global gradient-norm limit (0: none)")
 	fs.IntVar(&cfg.BatchSize, "batch", 0, "pairs per step (0: all pairs)")
