@@ -1,6 +1,7 @@
 package gpt
 
 import (
+	"bytes"
 	"encoding/json"
 	"io/fs"
 	"math"
@@ -47,6 +48,11 @@ func TestSaveLoadBitIdentical(t *testing.T) {
 	}
 	if f.Metadata["format"] != "pt" {
 		t.Errorf("metadata %v lacks format=pt", f.Metadata)
+	}
+	// Byte for byte the file save_pretrained wrote for these weights: what we
+	// export is what transformers itself reads and writes.
+	if !bytes.Equal(w, raw) {
+		t.Errorf("model.safetensors differs from the one transformers wrote (%d vs %d bytes)", len(w), len(raw))
 	}
 	// config.json carries every key GPT2Config needs, with the HF values.
 	var ours, theirs map[string]any
