@@ -82,12 +82,7 @@ func (e *engine) listen(event string, handle func(js.Value)) {
 
 // post sends msg to the worker.
 func (e *engine) post(msg protocol.Message) error {
-	obj, err := protocol.ToJS(msg)
-	if err != nil {
-		return err
-	}
-	e.worker.Call("postMessage", obj)
-	return nil
+	return protocol.PostTo(e.worker, msg)
 }
 
 // stop ends the worker and frees the callbacks.

@@ -12,20 +12,22 @@ import (
 // glue between postMessage objects and protocol messages.
 type port struct {
 	scope   js.Value // the worker global scope (an EventTarget in tests)
-	respond func(protocol.Message) protocol.Message
+	receive func(protocol.Message)
 	onMsg   js.Func
 }
 
-// attach starts answering the messages that arrive at scope. public/worker.js
-// buffers messages that arrive while worker.wasm is still loading in
-// scope.dpoEarlyMessages through the listener scope.dpoBufferMessage; attach
-// swaps that listener for its own and answers the buffered messages in order.
-// It runs in one JavaScript turn, so no message falls between the two.
-func attach(scope js.Value, respond func(protocol.Message) protocol.Message) *port {
-	p := &port{scope: scope, respond: respond}
+// attach starts passing the messages that arrive at scope to receive.
+// public/worker.js buffers messages that arrive while worker.wasm is still
+// loading in scope.dpoEarlyMessages through the listener
+// scope.dpoBufferMessage; attach swaps that listener for its own and passes
+// on the buffered messages in order. It runs in one JavaScript turn, so no
+// message falls between the two. receive must not block: it runs inside a
+// JavaScript event callback.
+func attach(scope js.Value, receive func(protocol.Message)) *port {
+	p := &port{scope: scope, receive: receive}
 	p.onMsg = js.FuncOf(func(this js.Value, args []js.Value) any {
 		if len(args) > 0 {
-			p.receive(args[0].Get("data"))
+			p.deliver(args[0].Get("data"))
 		}
 		return nil
 	})
@@ -36,34 +38,62 @@ func attach(scope js.Value, respond func(protocol.Message) protocol.Message) *po
 	if early := scope.Get("dpoEarlyMessages"); early.Type() == js.TypeObject {
 		scope.Delete("dpoEarlyMessages")
 		for i := 0; i < early.Length(); i++ {
-			p.receive(early.Index(i).Get("data"))
+			p.deliver(early.Index(i).Get("data"))
 		}
 	}
 	return p
 }
 
-// detach stops answering messages and frees the callback.
+// detach stops passing messages on and frees the callback.
 func (p *port) detach() {
 	p.scope.Call("removeEventListener", "message", p.onMsg)
 	p.onMsg.Release()
 }
 
-// receive answers one message; malformed data gets a protocol.Error reply.
-func (p *port) receive(data js.Value) {
+// deliver decodes one message; malformed data gets a protocol.Error reply.
+func (p *port) deliver(data js.Value) {
 	msg, err := protocol.FromJS(data)
 	if err != nil {
 		p.post(protocol.Error{Message: err.Error()})
 		return
 	}
-	p.post(p.respond(msg))
+	p.receive(msg)
 }
 
-// post sends msg to the page; a reply that cannot be encoded is replaced by
-// an Error saying so.
+// post sends msg to the page, transferring its weights; a message that
+// cannot be encoded is replaced by an Error saying so.
 func (p *port) post(msg protocol.Message) {
-	obj, err := protocol.ToJS(msg)
-	if err != nil {
-		obj, _ = protocol.ToJS(protocol.Error{Message: err.Error()})
+	if err := protocol.PostTo(p.scope, msg); err != nil {
+		protocol.PostTo(p.scope, protocol.Error{Message: err.Error()})
 	}
-	p.scope.Call("postMessage", obj)
+}
+
+// eventLoopTurn lets the JavaScript event loop run once: it posts a message
+// to itself through a MessageChannel and waits for it, so every message the
+// page sent meanwhile is dispatched first. (setTimeout would add at least a
+// millisecond, and four after nesting.)
+type eventLoopTurn struct {
+	send   js.Value
+	arrive chan struct{}
+	cb     js.Func
+}
+
+func newEventLoopTurn() *eventLoopTurn {
+	ch := js.Global().Get("MessageChannel").New()
+	t := &eventLoopTurn{send: ch.Get("port2"), arrive: make(chan struct{}, 1)}
+	t.cb = js.FuncOf(func(js.Value, []js.Value) any {
+		select {
+		case t.arrive <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	ch.Get("port1").Set("onmessage", t.cb)
+	return t
+}
+
+// wait returns after one turn of the event loop.
+func (t *eventLoopTurn) wait() {
+	t.send.Call("postMessage", js.Null())
+	<-t.arrive
 }

@@ -7,25 +7,68 @@ import (
 	"strings"
 	"syscall/js"
 	"testing"
+	"time"
+
+	"dpoplayground/core/gpt"
+	"dpoplayground/core/safetensors"
+	"dpoplayground/core/session"
+	"dpoplayground/wasm/worker/protocol"
+	"dpoplayground/wasm/worker/runner"
 )
 
-// fakeScope is an EventTarget with a postMessage that records the JSON text
-// of every reply, standing in for the worker global scope.
+// fakeScope is an EventTarget with a postMessage that records every reply
+// (its JSON text and the object), standing in for the worker global scope.
 type fakeScope struct {
 	js.Value
 	replies []string
+	objects []js.Value
+	arrived chan struct{}
 	post    js.Func
 }
 
 func newFakeScope(t *testing.T) *fakeScope {
-	s := &fakeScope{Value: js.Global().Get("EventTarget").New()}
+	s := &fakeScope{Value: js.Global().Get("EventTarget").New(), arrived: make(chan struct{}, 1024)}
 	s.post = js.FuncOf(func(this js.Value, args []js.Value) any {
 		s.replies = append(s.replies, js.Global().Get("JSON").Call("stringify", args[0]).String())
+		s.objects = append(s.objects, args[0])
+		s.arrived <- struct{}{}
 		return nil
 	})
 	s.Set("postMessage", s.post)
 	t.Cleanup(s.post.Release)
 	return s
+}
+
+// waitFor waits until a reply contains want and returns its index.
+func (s *fakeScope) waitFor(t *testing.T, want string) int {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		for i, r := range s.replies {
+			if strings.Contains(r, want) {
+				return i
+			}
+		}
+		select {
+		case <-s.arrived:
+		case <-deadline:
+			t.Fatalf("no reply containing %s within 60s; replies: %q", want, s.replies)
+		}
+	}
+}
+
+// startWorker attaches a runner to a fake scope, as main does, with the
+// real event-loop yield.
+func startWorker(t *testing.T) *fakeScope {
+	scope := newFakeScope(t)
+	var p *port
+	r := runner.New(func(msg protocol.Message) { p.post(msg) })
+	p = attach(scope.Value, r.Receive)
+	stop := make(chan struct{})
+	turn := newEventLoopTurn()
+	go r.Loop(turn.wait, stop)
+	t.Cleanup(func() { close(stop); p.detach() })
+	return scope
 }
 
 // messageEvent is a MessageEvent whose data is the given JavaScript value.
@@ -39,19 +82,26 @@ func jsonValue(text string) js.Value {
 	return js.Global().Get("JSON").Call("parse", text)
 }
 
+func send(t *testing.T, scope *fakeScope, msg protocol.Message) {
+	t.Helper()
+	obj, _, err := protocol.ToJS(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope.Call("dispatchEvent", messageEvent(obj))
+}
+
 func TestHelloIsAnsweredWithReady(t *testing.T) {
-	scope := newFakeScope(t)
-	p := attach(scope.Value, respond)
-	defer p.detach()
+	scope := startWorker(t)
 	scope.Call("dispatchEvent", messageEvent(jsonValue(`{"type":"hello"}`)))
 	want := `{"type":"ready","goVersion":"` + runtime.Version() + `"}`
-	if len(scope.replies) != 1 || scope.replies[0] != want {
-		t.Fatalf("replies = %q, want [%s]", scope.replies, want)
+	if i := scope.waitFor(t, `"ready"`); scope.replies[i] != want {
+		t.Fatalf("reply %s, want %s", scope.replies[i], want)
 	}
 }
 
-// Messages that arrived while worker.wasm loaded are answered on attach, and
-// the buffering listener of worker.js no longer sees new ones.
+// Messages that arrived while worker.wasm loaded are answered after attach,
+// in order, and the buffering listener of worker.js no longer sees new ones.
 func TestEarlyMessagesAreAnsweredInOrder(t *testing.T) {
 	scope := newFakeScope(t)
 	early := js.Global().Get("Array").New()
@@ -64,14 +114,17 @@ func TestEarlyMessagesAreAnsweredInOrder(t *testing.T) {
 	scope.Set("dpoBufferMessage", buffer)
 	scope.Call("addEventListener", "message", buffer)
 	scope.Call("dispatchEvent", messageEvent(jsonValue(`{"type":"hello"}`)))
-	scope.Call("dispatchEvent", messageEvent(jsonValue(`{"type":"bogus"}`)))
+	scope.Call("dispatchEvent", messageEvent(jsonValue(`{"type":"ready","goVersion":"x"}`)))
 
-	p := attach(scope.Value, respond)
+	var p *port
+	r := runner.New(func(msg protocol.Message) { p.post(msg) })
+	p = attach(scope.Value, r.Receive)
 	defer p.detach()
-	if got := len(scope.replies); got != 2 {
-		t.Fatalf("after attach: %d replies %q, want the 2 buffered ones answered", got, scope.replies)
-	}
-	if !strings.HasPrefix(scope.replies[0], `{"type":"ready"`) || !strings.Contains(scope.replies[1], `unknown message type \"bogus\"`) {
+	stop := make(chan struct{})
+	defer close(stop)
+	go r.Loop(newEventLoopTurn().wait, stop)
+	scope.waitFor(t, `does not handle`)
+	if len(scope.replies) != 2 || !strings.HasPrefix(scope.replies[0], `{"type":"ready"`) || !strings.Contains(scope.replies[1], `does not handle \"ready\"`) {
 		t.Errorf("replies out of order or wrong: %q", scope.replies)
 	}
 	if !scope.Get("dpoEarlyMessages").IsUndefined() {
@@ -80,9 +133,6 @@ func TestEarlyMessagesAreAnsweredInOrder(t *testing.T) {
 	scope.Call("dispatchEvent", messageEvent(jsonValue(`{"type":"hello"}`)))
 	if early.Length() != 2 {
 		t.Errorf("the buffering listener still receives messages after attach")
-	}
-	if len(scope.replies) != 3 {
-		t.Errorf("a message after attach got %d replies in total, want 3", len(scope.replies))
 	}
 }
 
@@ -100,16 +150,76 @@ func TestMalformedMessagesGetErrorReplies(t *testing.T) {
 		{"cyclic", cyclic, "cannot be read as JSON"},
 		{"no type", jsonValue(`{"kind":"hello"}`), `no \"type\" field`},
 		{"unhandled", jsonValue(`{"type":"ready","goVersion":"go1"}`), `does not handle \"ready\" messages`},
+		{"train before configure", jsonValue(`{"type":"train","run":1}`), `no run: press Train or Reset first`},
+		{"weights on a message without them", func() js.Value {
+			v := jsonValue(`{"type":"hello"}`)
+			v.Set("weights", js.Global().Get("ArrayBuffer").New(4))
+			return v
+		}(), `carries no weights`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			scope := newFakeScope(t)
-			p := attach(scope.Value, respond)
-			defer p.detach()
+			scope := startWorker(t)
 			scope.Call("dispatchEvent", messageEvent(tt.data))
-			if len(scope.replies) != 1 || !strings.HasPrefix(scope.replies[0], `{"type":"error"`) || !strings.Contains(scope.replies[0], tt.want) {
-				t.Fatalf("replies = %q, want one error mentioning %s", scope.replies, tt.want)
+			i := scope.waitFor(t, `"type":"error"`)
+			if !strings.Contains(scope.replies[i], tt.want) {
+				t.Fatalf("reply %s does not mention %s", scope.replies[i], tt.want)
 			}
 		})
+	}
+}
+
+// A run in the browser: configure, train continuously, pause promptly,
+// resume to the end, then export weights that arrive as a transferred
+// ArrayBuffer holding a safetensors file.
+func TestTrainPauseResumeExport(t *testing.T) {
+	scope := startWorker(t)
+	st := session.DefaultSettings()
+	st.Preset, st.SFTSteps, st.Steps = "nano", 4, 60
+	send(t, scope, protocol.Configure{Run: 1, Settings: st})
+	scope.waitFor(t, `"type":"configured"`)
+	send(t, scope, protocol.Train{Run: 1})
+	scope.waitFor(t, `"global":3,`)
+	send(t, scope, protocol.Pause{Run: 1})
+	i := scope.waitFor(t, `"type":"paused"`)
+	msg, err := protocol.FromJS(scope.objects[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	paused := msg.(protocol.Paused)
+	if paused.Global >= st.SFTSteps+st.Steps {
+		t.Fatalf("pause took effect only at step %d, the end of the run", paused.Global)
+	}
+	n := len(scope.replies)
+	time.Sleep(200 * time.Millisecond)
+	for _, r := range scope.replies[n:] {
+		if strings.Contains(r, `"type":"metrics"`) {
+			t.Fatalf("a step ran after Paused: %s", r)
+		}
+	}
+	send(t, scope, protocol.Train{Run: 1})
+	scope.waitFor(t, `"type":"done"`)
+
+	send(t, scope, protocol.Export{Run: 1, Which: "policy"})
+	i = scope.waitFor(t, `"type":"exported"`)
+	obj := scope.objects[i]
+	if !obj.Get("weights").InstanceOf(js.Global().Get("ArrayBuffer")) {
+		t.Fatalf("weights arrived as %s, want an ArrayBuffer", obj.Get("weights").Type())
+	}
+	msg, err = protocol.FromJS(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := msg.(protocol.Exported)
+	f, err := safetensors.Read(exp.Weights)
+	if err != nil {
+		t.Fatalf("exported weights: %v", err)
+	}
+	if _, ok := f.Get("transformer.wte.weight"); !ok {
+		t.Errorf("exported tensors lack transformer.wte.weight: %d tensors", len(f.Tensors))
+	}
+	cfg, err := gpt.ParseHFConfig([]byte(exp.Config))
+	if err != nil || cfg.NLayer != 1 {
+		t.Errorf("exported config %+v (%v) from %s", cfg, err, exp.Config)
 	}
 }

@@ -3,6 +3,12 @@
 // whose "type" field names it; Encode and Decode convert between that
 // object's JSON text and the Go types, so both ends share one definition and
 // every message is tested natively.
+//
+// The page numbers its runs: every request about a run carries the run's
+// number and every answer repeats it, so the page can drop answers that
+// belong to a run it has already reset. Model weights ([]byte fields) are
+// base64 in the JSON text; in the browser they travel as transferred
+// ArrayBuffers instead (see ToJS and FromJS).
 package protocol
 
 import (
@@ -10,6 +16,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"dpoplayground/core/dpo"
+	"dpoplayground/core/session"
+	"dpoplayground/core/train"
 )
 
 // Message is one message of the protocol.
@@ -18,8 +28,75 @@ type Message interface {
 	MessageType() string
 }
 
+// Page to worker.
+
 // Hello is the page's first message; the worker answers with Ready.
 type Hello struct{}
+
+// Configure (re)starts run Run from Settings, stopping any run in progress;
+// the worker answers Configured, or Error naming the setting.
+type Configure struct {
+	Run      int              `json:"run"`
+	Settings session.Settings `json:"settings"`
+}
+
+// Train runs the configured run continuously, one Metrics message per step,
+// until Pause or its last step (then Done).
+type Train struct {
+	Run int `json:"run"`
+}
+
+// Pause stops continuous training after the current step; the worker
+// answers Paused and an Evaluation.
+type Pause struct {
+	Run int `json:"run"`
+}
+
+// Step runs N steps (pausing first if training), then answers Paused or Done.
+type Step struct {
+	Run int `json:"run"`
+	N   int `json:"n"`
+}
+
+// Sample asks for continuations of a prompt from the reference and the
+// policy; ID comes back in Samples so the page keeps only the newest.
+type Sample struct {
+	Run     int                   `json:"run"`
+	ID      int                   `json:"id"`
+	Request session.SampleRequest `json:"request"`
+}
+
+// PairRequest asks for one pair's per-byte log-probs (PairDetail).
+type PairRequest struct {
+	Run   int `json:"run"`
+	Index int `json:"index"`
+}
+
+// Evaluate asks for every pair's rewards under the current policy.
+type Evaluate struct {
+	Run int `json:"run"`
+}
+
+// Export asks for the policy's or the reference's weights ("policy" or
+// "reference") as config.json and model.safetensors.
+type Export struct {
+	Run   int    `json:"run"`
+	Which string `json:"which"`
+}
+
+// Import hands the worker a model to use as the reference ("reference") or
+// the initial policy ("policy") of the next Configure.
+type Import struct {
+	Role    string `json:"role"`
+	Name    string `json:"name"`   // the weights file's name, shown back
+	Config  string `json:"config"` // config.json
+	Weights []byte `json:"weights"`
+}
+
+// ClearImports makes the worker forget imported weights.
+type ClearImports struct{}
+
+// Worker to page.
 
 // Ready says the worker's Go runtime is up and handling messages.
 type Ready struct {
@@ -27,22 +104,135 @@ type Ready struct {
 	GoVersion string `json:"goVersion"`
 }
 
-// Error reports a message the worker could not handle, or a worker that
-// failed to start.
-type Error struct {
-	Message string `json:"message"`
+// Configured answers Configure.
+type Configured struct {
+	Run int `json:"run"`
+	session.Configured
 }
 
-func (Hello) MessageType() string { return "hello" }
-func (Ready) MessageType() string { return "ready" }
-func (Error) MessageType() string { return "error" }
+// Metrics is one training step.
+type Metrics struct {
+	Run int `json:"run"`
+	// Global is the step's number in the run, counting SFT then DPO steps
+	// from 1; PhaseStep counts within the phase.
+	Global    int         `json:"global"`
+	Phase     train.Phase `json:"phase"`
+	PhaseStep int         `json:"phase_step"`
+	Epoch     int         `json:"epoch"`
+	// Millis is how long the step took in the worker.
+	Millis float64 `json:"ms"`
+	dpo.Metrics
+	// Pairs are the implicit rewards of the batch's pairs (DPO steps only).
+	Pairs []train.PairReward `json:"pairs,omitempty"`
+	Done  bool               `json:"done"`
+}
+
+// Paused says continuous training stopped after step Global.
+type Paused struct {
+	Run    int `json:"run"`
+	Global int `json:"global"`
+}
+
+// Done says the run's last step has run.
+type Done struct {
+	Run    int `json:"run"`
+	Global int `json:"global"`
+}
+
+// Samples answers Sample.
+type Samples struct {
+	Run    int `json:"run"`
+	ID     int `json:"id"`
+	Global int `json:"global"`
+	session.Samples
+}
+
+// PairDetail answers PairRequest.
+type PairDetail struct {
+	Run    int `json:"run"`
+	Global int `json:"global"`
+	session.PairDetail
+}
+
+// Evaluation answers Evaluate, Pause and the end of a run.
+type Evaluation struct {
+	Run    int `json:"run"`
+	Global int `json:"global"`
+	session.Evaluation
+}
+
+// Exported answers Export.
+type Exported struct {
+	Run     int    `json:"run"`
+	Which   string `json:"which"`
+	Config  string `json:"config"`
+	Weights []byte `json:"weights"`
+}
+
+// Imported answers Import.
+type Imported struct {
+	Role  string            `json:"role"`
+	Name  string            `json:"name"`
+	Model session.ModelInfo `json:"model"`
+}
+
+// Error reports a message the worker could not handle, or a worker that
+// failed to start. Request names the request that failed ("configure",
+// "import", ...) and Run its run, when the error answers one.
+type Error struct {
+	Message string `json:"message"`
+	Request string `json:"request,omitempty"`
+	Run     int    `json:"run,omitempty"`
+}
+
+func (Hello) MessageType() string        { return "hello" }
+func (Configure) MessageType() string    { return "configure" }
+func (Train) MessageType() string        { return "train" }
+func (Pause) MessageType() string        { return "pause" }
+func (Step) MessageType() string         { return "step" }
+func (Sample) MessageType() string       { return "sample" }
+func (PairRequest) MessageType() string  { return "pair" }
+func (Evaluate) MessageType() string     { return "evaluate" }
+func (Export) MessageType() string       { return "export" }
+func (Import) MessageType() string       { return "import" }
+func (ClearImports) MessageType() string { return "clearImports" }
+func (Ready) MessageType() string        { return "ready" }
+func (Configured) MessageType() string   { return "configured" }
+func (Metrics) MessageType() string      { return "metrics" }
+func (Paused) MessageType() string       { return "paused" }
+func (Done) MessageType() string         { return "done" }
+func (Samples) MessageType() string      { return "samples" }
+func (PairDetail) MessageType() string   { return "pairDetail" }
+func (Evaluation) MessageType() string   { return "evaluation" }
+func (Exported) MessageType() string     { return "exported" }
+func (Imported) MessageType() string     { return "imported" }
+func (Error) MessageType() string        { return "error" }
 
 // decoders maps each "type" to the decoder of its message: the one table
 // to extend when a message is added.
 var decoders = map[string]func(fields []byte) (Message, error){
-	"hello": decodeFields[Hello],
-	"ready": decodeFields[Ready],
-	"error": decodeFields[Error],
+	"hello":        decodeFields[Hello],
+	"configure":    decodeFields[Configure],
+	"train":        decodeFields[Train],
+	"pause":        decodeFields[Pause],
+	"step":         decodeFields[Step],
+	"sample":       decodeFields[Sample],
+	"pair":         decodeFields[PairRequest],
+	"evaluate":     decodeFields[Evaluate],
+	"export":       decodeFields[Export],
+	"import":       decodeFields[Import],
+	"clearImports": decodeFields[ClearImports],
+	"ready":        decodeFields[Ready],
+	"configured":   decodeFields[Configured],
+	"metrics":      decodeFields[Metrics],
+	"paused":       decodeFields[Paused],
+	"done":         decodeFields[Done],
+	"samples":      decodeFields[Samples],
+	"pairDetail":   decodeFields[PairDetail],
+	"evaluation":   decodeFields[Evaluation],
+	"exported":     decodeFields[Exported],
+	"imported":     decodeFields[Imported],
+	"error":        decodeFields[Error],
 }
 
 // decodeFields decodes a JSON object without its "type" field into an M,
@@ -110,4 +300,16 @@ func Decode(data []byte) (Message, error) {
 		return nil, fmt.Errorf("protocol: %q message: %w", typ, err)
 	}
 	return msg, nil
+}
+
+// payload returns the bytes of a message that carries model weights, and
+// sets them on a copy: in the browser they travel as an ArrayBuffer.
+func payload(msg Message) (data []byte, with func([]byte) Message, ok bool) {
+	switch m := msg.(type) {
+	case Import:
+		return m.Weights, func(b []byte) Message { m.Weights = b; return m }, true
+	case Exported:
+		return m.Weights, func(b []byte) Message { m.Weights = b; return m }, true
+	}
+	return nil, nil, false
 }

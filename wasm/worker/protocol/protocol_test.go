@@ -4,6 +4,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"dpoplayground/core/dpo"
+	"dpoplayground/core/session"
+	"dpoplayground/core/train"
 )
 
 func TestEncodeWireFormat(t *testing.T) {
@@ -14,6 +18,13 @@ func TestEncodeWireFormat(t *testing.T) {
 		{Hello{}, `{"type":"hello"}`},
 		{Ready{GoVersion: "go1.26.8"}, `{"type":"ready","goVersion":"go1.26.8"}`},
 		{Error{Message: `bad "pair" on line 3`}, `{"type":"error","message":"bad \"pair\" on line 3"}`},
+		{Error{Message: "beta", Request: "configure", Run: 2}, `{"type":"error","message":"beta","request":"configure","run":2}`},
+		{Train{Run: 3}, `{"type":"train","run":3}`},
+		{Step{Run: 3, N: 1}, `{"type":"step","run":3,"n":1}`},
+		{PairRequest{Run: 1, Index: 4}, `{"type":"pair","run":1,"index":4}`},
+		{ClearImports{}, `{"type":"clearImports"}`},
+		{Exported{Run: 1, Which: "policy", Config: "{}", Weights: []byte{0, 1, 255}}, `{"type":"exported","run":1,"which":"policy","config":"{}","weights":"AAH/"}`},
+		{Paused{Run: 1, Global: 9}, `{"type":"paused","run":1,"global":9}`},
 	}
 	for _, tt := range tests {
 		got, err := Encode(tt.msg)
@@ -47,6 +58,67 @@ func TestDecodersMatchMessageTypes(t *testing.T) {
 	}
 }
 
+// Metrics carry TRL's metric names at the top level, next to the step
+// numbers, so the page's CSV and JSON exports can use them as they are.
+func TestMetricsUseTRLNames(t *testing.T) {
+	m := Metrics{Run: 1, Global: 12, Phase: train.PhaseDPO, PhaseStep: 2, Epoch: 1, Millis: 3.5,
+		Metrics: dpo.Metrics{Loss: 0.5, RewardsChosen: 0.25, RewardsRejected: -0.25, RewardsMargins: 0.5, RewardsAccuracy: 1, GradNorm: 2},
+		Pairs:   []train.PairReward{{Index: 3, RewardChosen: 0.1, RewardRejected: -0.2, Loss: 0.6}}}
+	b, err := Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"loss":0.5`, `"rewards/chosen":0.25`, `"rewards/rejected":-0.25`, `"rewards/margins":0.5`,
+		`"rewards/accuracies":1`, `"grad_norm":2`, `"global":12`, `"phase":"dpo"`, `"phase_step":2`, `"ms":3.5`,
+		`"pairs":[{"index":3,"reward_chosen":0.1,"reward_rejected":-0.2,"loss":0.6}]`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s", b, want)
+		}
+	}
+	back, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, m) {
+		t.Errorf("round trip: %+v, want %+v", back, m)
+	}
+}
+
+// A share link's settings reach the worker unchanged.
+func TestConfigureCarriesEverySetting(t *testing.T) {
+	st := session.DefaultSettings()
+	st.Beta, st.Loss, st.LabelSmoothing, st.BatchSize, st.Seed = 0.5, dpo.Robust, 0.1, 4, 99
+	b, err := Encode(Configure{Run: 5, Settings: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, Configure{Run: 5, Settings: st}) {
+		t.Errorf("round trip changed the settings: %+v", back)
+	}
+}
+
+func TestPayload(t *testing.T) {
+	for _, m := range []Message{Import{Role: "policy", Weights: []byte{1}}, Exported{Which: "policy", Weights: []byte{1}}} {
+		data, with, ok := payload(m)
+		if !ok || len(data) != 1 {
+			t.Fatalf("payload(%T) = %v, %v", m, data, ok)
+		}
+		if d, _, _ := payload(with([]byte{7, 8})); len(d) != 2 {
+			t.Errorf("with() on %T did not set the weights", m)
+		}
+		if d, _, _ := payload(m); len(d) != 1 {
+			t.Errorf("with() on %T changed the original", m)
+		}
+	}
+	if _, _, ok := payload(Hello{}); ok {
+		t.Error("Hello has a payload")
+	}
+}
+
 func TestDecodeErrorsNameTheProblem(t *testing.T) {
 	tests := []struct {
 		in, want string
@@ -56,7 +128,8 @@ func TestDecodeErrorsNameTheProblem(t *testing.T) {
 		{`null`, "not a JSON object"},
 		{`{}`, `no "type" field`},
 		{`{"type":7}`, `field "type" is not a string`},
-		{`{"type":"train"}`, `unknown message type "train"`},
+		{`{"type":"training"}`, `unknown message type "training"`},
+		{`{"type":"step","run":1,"n":"one"}`, `Step.n`},
 		{`{"type":"ready","goVerson":"go1"}`, `"goVerson"`},
 		{`{"type":"ready","goVersion":1}`, "goVersion"},
 		{`{"type":"hello","extra":true}`, `"extra"`},

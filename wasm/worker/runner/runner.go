@@ -1,0 +1,244 @@
+// Package runner is the training Web Worker's logic, in plain Go so that it
+// is tested natively: it answers the page's protocol messages with a
+// core/session.Session and trains continuously between them.
+//
+// One goroutine (Loop) owns the session. Messages arrive through Receive,
+// which only queues them and never blocks, because in the browser it runs
+// inside a JavaScript event callback. Between two training steps Loop calls
+// yield, which in the browser waits for one turn of the JavaScript event
+// loop, so that a Pause or Step message sent during training is read before
+// the next step.
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"dpoplayground/core/session"
+	"dpoplayground/core/train"
+	"dpoplayground/wasm/worker/protocol"
+)
+
+// Runner answers the page's messages.
+type Runner struct {
+	post func(protocol.Message)
+
+	mu     sync.Mutex
+	inbox  []protocol.Message
+	signal chan struct{} // one pending wake-up for Loop
+
+	// Loop's own state: only Loop touches it.
+	s       *session.Session
+	run     int  // the configured run's number (0: none)
+	global  int  // steps taken in the run
+	done    bool // the run's last step has run
+	running bool // training continuously
+}
+
+// New returns a Runner that sends its answers with post.
+func New(post func(protocol.Message)) *Runner {
+	return &Runner{post: post, signal: make(chan struct{}, 1), s: session.New()}
+}
+
+// Receive queues a message for Loop. It never blocks.
+func (r *Runner) Receive(msg protocol.Message) {
+	r.mu.Lock()
+	r.inbox = append(r.inbox, msg)
+	r.mu.Unlock()
+	select {
+	case r.signal <- struct{}{}:
+	default:
+	}
+}
+
+// take removes and returns the queued messages.
+func (r *Runner) take() []protocol.Message {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	msgs := r.inbox
+	r.inbox = nil
+	return msgs
+}
+
+// Loop answers messages and trains; it returns when stop is closed (tests)
+// or never (the worker). yield is called after every training step.
+func (r *Runner) Loop(yield func(), stop <-chan struct{}) {
+	for {
+		for _, msg := range r.take() {
+			r.handle(msg, yield)
+		}
+		if r.running {
+			r.step()
+			yield()
+			continue
+		}
+		select {
+		case <-r.signal:
+		case <-stop:
+			return
+		}
+	}
+}
+
+// handle answers one message.
+func (r *Runner) handle(msg protocol.Message, yield func()) {
+	switch m := msg.(type) {
+	case protocol.Hello:
+		r.post(protocol.Ready{GoVersion: runtime.Version()})
+	case protocol.Configure:
+		r.running, r.done, r.global = false, false, 0
+		r.run = 0
+		c, err := r.s.Configure(m.Settings)
+		if err != nil {
+			r.fail(m, m.Run, err)
+			return
+		}
+		r.run = m.Run
+		r.post(protocol.Configured{Run: m.Run, Configured: c})
+	case protocol.Train:
+		if !r.current(m, m.Run) {
+			return
+		}
+		if r.done {
+			r.post(protocol.Done{Run: r.run, Global: r.global})
+			return
+		}
+		r.running = true
+	case protocol.Pause:
+		if !r.current(m, m.Run) {
+			return
+		}
+		if r.running {
+			r.running = false
+			r.post(protocol.Paused{Run: r.run, Global: r.global})
+			r.evaluate()
+		}
+	case protocol.Step:
+		if !r.current(m, m.Run) {
+			return
+		}
+		r.running = false
+		n := max(m.N, 1)
+		for i := 0; i < n && !r.done; i++ {
+			if i > 0 {
+				yield()
+			}
+			if !r.step() {
+				return
+			}
+		}
+		if !r.done {
+			r.post(protocol.Paused{Run: r.run, Global: r.global})
+			r.evaluate()
+		}
+	case protocol.Sample:
+		if !r.current(m, m.Run) {
+			return
+		}
+		s, err := r.s.Sample(m.Request)
+		if err != nil {
+			r.fail(m, m.Run, err)
+			return
+		}
+		r.post(protocol.Samples{Run: r.run, ID: m.ID, Global: r.global, Samples: s})
+	case protocol.PairRequest:
+		if !r.current(m, m.Run) {
+			return
+		}
+		d, err := r.s.Pair(m.Index)
+		if err != nil {
+			r.fail(m, m.Run, err)
+			return
+		}
+		r.post(protocol.PairDetail{Run: r.run, Global: r.global, PairDetail: d})
+	case protocol.Evaluate:
+		if !r.current(m, m.Run) {
+			return
+		}
+		r.evaluate()
+	case protocol.Export:
+		if !r.current(m, m.Run) {
+			return
+		}
+		cfg, weights, err := r.s.Export(m.Which)
+		if err != nil {
+			r.fail(m, m.Run, err)
+			return
+		}
+		r.post(protocol.Exported{Run: r.run, Which: m.Which, Config: string(cfg), Weights: weights})
+	case protocol.Import:
+		info, err := r.s.Import(m.Role, []byte(m.Config), m.Weights)
+		if err != nil {
+			r.fail(m, 0, err)
+			return
+		}
+		r.post(protocol.Imported{Role: m.Role, Name: m.Name, Model: info})
+	case protocol.ClearImports:
+		r.s.ClearImports()
+	default:
+		r.post(protocol.Error{Message: fmt.Sprintf("the worker does not handle %q messages", msg.MessageType())})
+	}
+}
+
+// current reports whether a request is about the configured run; a request
+// about another run gets an Error, so the page never waits for an answer
+// that will not come.
+func (r *Runner) current(msg protocol.Message, run int) bool {
+	if r.run != 0 && run == r.run {
+		return true
+	}
+	err := session.ErrNoRun
+	if r.run != 0 {
+		err = fmt.Errorf("run %d is not the configured run (%d)", run, r.run)
+	}
+	r.fail(msg, run, err)
+	return false
+}
+
+// step runs one training step and posts its metrics, then Done and a final
+// evaluation after the last step. It reports whether the step ran; a failed
+// step stops continuous training and posts an Error.
+func (r *Runner) step() bool {
+	start := time.Now()
+	ev, err := r.s.Step()
+	if err != nil {
+		r.running = false
+		if errors.Is(err, session.ErrNoRun) || r.done {
+			return false
+		}
+		r.post(protocol.Error{Message: err.Error(), Request: "step", Run: r.run})
+		r.post(protocol.Paused{Run: r.run, Global: r.global})
+		return false
+	}
+	r.global++
+	m := ev.Metrics
+	r.post(protocol.Metrics{
+		Run: r.run, Global: r.global, Phase: m.Phase, PhaseStep: m.Step, Epoch: m.Epoch,
+		Millis:  float64(time.Since(start).Microseconds()) / 1000,
+		Metrics: m.Metrics, Pairs: append([]train.PairReward(nil), ev.Pairs...), Done: ev.Done,
+	})
+	if ev.Done {
+		r.done, r.running = true, false
+		r.post(protocol.Done{Run: r.run, Global: r.global})
+		r.evaluate()
+	}
+	return true
+}
+
+// evaluate posts every pair's rewards under the current policy.
+func (r *Runner) evaluate() {
+	ev, err := r.s.Evaluate()
+	if err != nil {
+		r.post(protocol.Error{Message: err.Error(), Request: "evaluate", Run: r.run})
+		return
+	}
+	r.post(protocol.Evaluation{Run: r.run, Global: r.global, Evaluation: ev})
+}
+
+// fail answers a request with an Error naming it.
+func (r *Runner) fail(req protocol.Message, run int, err error) {
+	r.post(protocol.Error{Message: err.Error(), Request: req.MessageType(), Run: run})
+}
