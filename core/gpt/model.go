@@ -54,6 +54,7 @@ type layerActs struct {
 	res2                  []float32 // (N, C) residual after attention
 	ln2, ln2Mean, ln2Rstd []float32
 	fch                   []float32 // (N, 4C) c_fc output before GELU
+	geluTh                []float32 // (N, 4C) GELU's tanh, so backward needs no exponential
 	res3                  []float32 // (N, C) residual after the MLP: the block's output
 }
 
@@ -71,7 +72,7 @@ type acts struct {
 	dres, dtmp []float32 // (N, C)
 	dqkv       []float32 // (N, 3C)
 	dhead      []float32 // (M, C)
-	attScratch []float32 // (longest segment)
+	attScratch []float32 // (longest segment)²
 	targets    []int32   // (M) targets of the scored positions
 }
 
@@ -104,6 +105,7 @@ func (m *Model) reserve(n, scored, as, maxLen int) {
 		la.ln2Mean = grow(la.ln2Mean, n)
 		la.ln2Rstd = grow(la.ln2Rstd, n)
 		la.fch = grow(la.fch, 4*n*C)
+		la.geluTh = grow(la.geluTh, 4*n*C)
 		la.res3 = grow(la.res3, n*C)
 	}
 	a.lnf = grow(a.lnf, n*C)
@@ -114,7 +116,7 @@ func (m *Model) reserve(n, scored, as, maxLen int) {
 	a.lse = grow(a.lse, scored)
 	a.proj = grow(a.proj, n*C)
 	a.gelu = grow(a.gelu, 4*n*C)
-	a.attScratch = grow(a.attScratch, maxLen)
+	a.attScratch = grow(a.attScratch, maxLen*maxLen)
 	o := &m.out
 	o.TokenLogp = grow(o.TokenLogp, scored)
 	o.MeanLogit = grow(o.MeanLogit, scored)
@@ -155,7 +157,7 @@ func (m *Model) Forward(b *Batch) (*Output, error) {
 		tensor.Add(la.res2, x, a.proj[:N*C])
 		tensor.LayerNorm(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.Ln2W, w.Ln2B, N, C)
 		tensor.Linear(la.fch, la.ln2, w.FcW, w.FcB, N, C, 4*C)
-		tensor.GELU(a.gelu, la.fch)
+		tensor.GELUKeep(a.gelu, la.geluTh, la.fch)
 		tensor.Linear(a.proj, a.gelu, w.FcProjW, w.FcProjB, N, 4*C, C)
 		tensor.Add(la.res3, la.res2, a.proj[:N*C])
 		x = la.res3
@@ -246,12 +248,12 @@ func (m *Model) Backward(b *Batch, dTok []float32) {
 			x = a.layers[l-1].res3
 		}
 		// res3 = res2 + mlp(ln2(res2)): dres flows to res2 unchanged and into the MLP.
-		tensor.GELU(a.gelu, la.fch)
+		tensor.GELUFromTanh(a.gelu, la.fch, la.geluTh)
 		dgelu := a.gelu[:4*N*C]
 		tensor.MatMulAT(gw.FcProjW, a.gelu, dres, 4*C, N, C)
 		tensor.BiasBackward(gw.FcProjB, dres, N, C)
 		tensor.MatMulBT(dgelu, dres, w.FcProjW, N, C, 4*C, false)
-		tensor.GELUBackward(dgelu, la.fch, dgelu)
+		tensor.GELUBackwardTanh(dgelu, la.fch, la.geluTh, dgelu)
 		dln2 := a.dtmp[:N*C]
 		tensor.LinearBackward(dln2, gw.FcW, gw.FcB, dgelu, la.ln2, w.FcW, N, C, 4*C)
 		tensor.LayerNormBackward(dres, gw.Ln2W, gw.Ln2B, dln2, la.res2, w.Ln2W, la.ln2Mean, la.ln2Rstd, N, C)

@@ -2,8 +2,6 @@ package tensor
 
 import (
 	"math"
-
-	"dpoplayground/core/pmath"
 )
 
 // LayerNormEps is GPT-2's layer_norm_epsilon.
@@ -71,11 +69,36 @@ func LayerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, n, c in
 const geluScale = 0.7978845608028654
 
 // GELU applies gelu_new elementwise: out = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+// out may alias inp.
 func GELU(out, inp []float32) {
 	out = out[:len(inp)]
 	for i, x := range inp {
 		cube := 0.044715 * x * x * x
-		out[i] = 0.5 * x * (1 + pmath.Tanh32(geluScale*(x+cube)))
+		out[i] = 0.5 * x * (1 + tanh32(geluScale*(x+cube)))
+	}
+}
+
+// GELUKeep is GELU that also keeps th[i] = tanh(√(2/π)(x + 0.044715x³)), so
+// that the backward pass (GELUFromTanh, GELUBackwardTanh) needs no
+// exponential: the tanh is most of GELU's cost.
+func GELUKeep(out, th, inp []float32) {
+	out = out[:len(inp)]
+	th = th[:len(inp)]
+	for i, x := range inp {
+		cube := 0.044715 * x * x * x
+		t := tanh32(geluScale * (x + cube))
+		th[i] = t
+		out[i] = 0.5 * x * (1 + t)
+	}
+}
+
+// GELUFromTanh recomputes GELU's output from its input and kept tanh; it
+// equals GELU's result bit for bit.
+func GELUFromTanh(out, inp, th []float32) {
+	out = out[:len(inp)]
+	th = th[:len(inp)]
+	for i, x := range inp {
+		out[i] = 0.5 * x * (1 + th[i])
 	}
 }
 
@@ -87,12 +110,25 @@ func GELUBackward(dinp, inp, dout []float32) {
 	dout = dout[:len(inp)]
 	for i, x := range inp {
 		cube := 0.044715 * x * x * x
-		arg := geluScale * (x + cube)
-		th := pmath.Tanh32(arg)
-		sech2 := 1 - th*th
-		local := 0.5*(1+th) + 0.5*x*sech2*geluScale*(1+3*0.044715*x*x)
-		dinp[i] = local * dout[i]
+		th := tanh32(geluScale * (x + cube))
+		dinp[i] = geluGrad(x, th) * dout[i]
 	}
+}
+
+// GELUBackwardTanh is GELUBackward with the tanh kept by GELUKeep.
+func GELUBackwardTanh(dinp, inp, th, dout []float32) {
+	dinp = dinp[:len(inp)]
+	dout = dout[:len(inp)]
+	th = th[:len(inp)]
+	for i, x := range inp {
+		dinp[i] = geluGrad(x, th[i]) * dout[i]
+	}
+}
+
+// geluGrad is gelu'(x) given th = tanh(√(2/π)(x + 0.044715x³)).
+func geluGrad(x, th float32) float32 {
+	sech2 := 1 - th*th
+	return 0.5*(1+th) + 0.5*x*sech2*geluScale*(1+3*0.044715*x*x)
 }
 
 // Add sets out = a + b elementwise (the residual connection).

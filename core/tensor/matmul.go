@@ -5,271 +5,231 @@
 // into their gradient outputs; zeroing is the caller's explicit step.
 //
 // Every fast kernel has a naive twin (suffix Naive) that is its definition;
-// tests cross-check the two at awkward sizes.
+// tests cross-check the two at awkward sizes. The matrix products of every
+// kernel set (the portable Go one, and any set installed with SetKernels, such
+// as the WebAssembly SIMD one of package wasm/simd) sum each output in the
+// same order as the naive loop, so all of them give bit-identical results.
 package tensor
 
 // MatMul computes c = a·b, or c += a·b when acc is true.
 // a is (m, k), b is (k, n), c is (m, n).
 //
-//	for i, j: c[i,j] (+)= Σ_p a[i,p]·b[p,j]
+//	for i, j: s = Σ_p a[i,p]·b[p,j] (p ascending, from 0); c[i,j] = s, or c[i,j] + s when acc
 func MatMul(c, a, b []float32, m, k, n int, acc bool) {
 	checkLen("MatMul", c, m*n, a, m*k, b, k*n)
-	if !acc {
-		clear(c[:m*n])
-	}
-	matMulNN(c, a, b, m, k, n)
+	gemmNN(c, n, a, k, b, n, m, k, n, acc)
 }
 
 // MatMulNaive is the reference loop of MatMul.
 func MatMulNaive(c, a, b []float32, m, k, n int, acc bool) {
 	checkLen("MatMulNaive", c, m*n, a, m*k, b, k*n)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float32
-			for p := 0; p < k; p++ {
-				s += a[i*k+p] * b[p*n+j]
-			}
-			if acc {
-				c[i*n+j] += s
-			} else {
-				c[i*n+j] = s
-			}
-		}
-	}
+	GemmNNNaive(c, n, a, k, b, n, m, k, n, acc)
 }
 
 // MatMulBT computes c = a·bᵀ, or c += a·bᵀ when acc is true.
 // a is (m, k), b is (n, k), c is (m, n).
 //
-//	for i, j: c[i,j] (+)= Σ_p a[i,p]·b[j,p]
+//	for i, j: s = Σ_p a[i,p]·b[j,p]; c[i,j] = s, or c[i,j] + s when acc
 func MatMulBT(c, a, b []float32, m, k, n int, acc bool) {
 	checkLen("MatMulBT", c, m*n, a, m*k, b, n*k)
-	if !acc {
-		clear(c[:m*n])
-	}
-	matMulNT(c, a, b, m, k, n)
+	gemmNT(c, n, a, k, b, k, m, k, n, acc)
 }
 
 // MatMulBTNaive is the reference loop of MatMulBT.
 func MatMulBTNaive(c, a, b []float32, m, k, n int, acc bool) {
 	checkLen("MatMulBTNaive", c, m*n, a, m*k, b, n*k)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float32
-			for p := 0; p < k; p++ {
-				s += a[i*k+p] * b[j*k+p]
-			}
-			if acc {
-				c[i*n+j] += s
-			} else {
-				c[i*n+j] = s
-			}
-		}
-	}
+	GemmNTNaive(c, n, a, k, b, k, m, k, n, acc)
 }
 
 // MatMulAT computes c += aᵀ·b (always accumulating: it is the weight-gradient
 // product). a is (k, m), b is (k, n), c is (m, n).
 //
-//	for i, j: c[i,j] += Σ_p a[p,i]·b[p,j]
+//	for i, j: s = Σ_p a[p,i]·b[p,j]; c[i,j] += s
 func MatMulAT(c, a, b []float32, m, k, n int) {
 	checkLen("MatMulAT", c, m*n, a, k*m, b, k*n)
-	matMulTN(c, a, b, m, k, n)
+	gemmTN(c, n, a, m, b, n, m, k, n, true)
 }
 
 // MatMulATNaive is the reference loop of MatMulAT.
 func MatMulATNaive(c, a, b []float32, m, k, n int) {
 	checkLen("MatMulATNaive", c, m*n, a, k*m, b, k*n)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float32
-			for p := 0; p < k; p++ {
-				s += a[p*m+i] * b[p*n+j]
-			}
-			c[i*n+j] += s
-		}
-	}
+	GemmTNNaive(c, n, a, m, b, n, m, k, n, true)
 }
 
 func checkLen(name string, c []float32, nc int, a []float32, na int, b []float32, nb int) {
-	if len(c) < nc || len(a) < na || len(b) < nb {
+	if len(c) < nc || len(a) < na || len(b) < nb || nc < 0 || na < 0 || nb < 0 {
 		panic("tensor: " + name + ": slice shorter than its shape")
 	}
 }
 
-// The fast kernels below keep a 2×4 tile of c in registers (8 accumulators,
-// 2 values of a and 4 of b: 14 live floats, within the 16 float registers of
-// Go's wasm backend) and stream the shared dimension. Rows and columns that do
-// not fill a tile fall back to narrower loops.
+// Gemm is a strided matrix product: c[i*ldc+j] = s, or c[i*ldc+j] + s when
+// acc, for i < m, j < n, where s sums A(i,p)·B(p,j) over p = 0..k−1 in
+// ascending order starting from 0. A and B are read through the strides
+// lda and ldb as the layout of the kernel says (see Kernels). Slices start
+// at element (0, 0) and need only reach the last element used.
+type Gemm func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool)
 
-// matMulNN: c[i,j] += Σ_p a[i*k+p]·b[p*n+j].
-func matMulNN(c, a, b []float32, m, k, n int) {
-	i := 0
-	for ; i+2 <= m; i += 2 {
-		a0 := a[i*k : i*k+k]
-		a1 := a[(i+1)*k : (i+1)*k+k]
-		c0 := c[i*n : i*n+n]
-		c1 := c[(i+1)*n : (i+1)*n+n]
-		j := 0
-		for ; j+4 <= n; j += 4 {
-			var s00, s01, s02, s03, s10, s11, s12, s13 float32
-			for p, x0 := range a0 {
-				x1 := a1[p]
-				bp := b[p*n+j : p*n+j+4 : p*n+j+4]
-				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
-				s00 += x0 * b0
-				s01 += x0 * b1
-				s02 += x0 * b2
-				s03 += x0 * b3
-				s10 += x1 * b0
-				s11 += x1 * b1
-				s12 += x1 * b2
-				s13 += x1 * b3
-			}
-			c0[j] += s00
-			c0[j+1] += s01
-			c0[j+2] += s02
-			c0[j+3] += s03
-			c1[j] += s10
-			c1[j+1] += s11
-			c1[j+2] += s12
-			c1[j+3] += s13
-		}
-		for ; j < n; j++ {
-			var s0, s1 float32
-			for p, x0 := range a0 {
-				bv := b[p*n+j]
-				s0 += x0 * bv
-				s1 += a1[p] * bv
-			}
-			c0[j] += s0
-			c1[j] += s1
-		}
+// Kernels is a set of matrix products, one per layout the model uses:
+//
+//	NN: A(i,p) = a[i*lda+p], B(p,j) = b[p*ldb+j]   (a·b)
+//	NT: A(i,p) = a[i*lda+p], B(p,j) = b[j*ldb+p]   (a·bᵀ)
+//	TN: A(i,p) = a[p*lda+i], B(p,j) = b[p*ldb+j]   (aᵀ·b)
+//
+// Every set must sum in the order Gemm states, so that swapping sets never
+// changes a result. The package checks the shapes against the slices before
+// it calls a kernel, and calls none with m, k or n zero, so a kernel may read
+// memory without checks of its own.
+type Kernels struct {
+	Name       string
+	NN, NT, TN Gemm
+}
+
+// Scalar is the portable kernel set, 2×4 register tiles in plain Go.
+var Scalar = Kernels{Name: "scalar", NN: GemmNN, NT: GemmNT, TN: GemmTN}
+
+// kern is the set in use.
+var kern = Scalar
+
+// SetKernels makes k the kernel set of every matrix product (a nil member
+// keeps the scalar one) and returns the set it replaced. It is meant for a
+// program's start, before any model runs: it is not synchronised.
+func SetKernels(k Kernels) Kernels {
+	prev := kern
+	if k.NN == nil {
+		k.NN = Scalar.NN
 	}
-	if i < m {
-		a0 := a[i*k : i*k+k]
-		c0 := c[i*n : i*n+n]
-		for p, x0 := range a0 {
-			bp := b[p*n : p*n+n]
-			for j, bv := range bp {
-				c0[j] += x0 * bv
-			}
-		}
+	if k.NT == nil {
+		k.NT = Scalar.NT
+	}
+	if k.TN == nil {
+		k.TN = Scalar.TN
+	}
+	if k.Name == "" {
+		k.Name = "custom"
+	}
+	kern = k
+	return prev
+}
+
+// CurrentKernels returns the kernel set in use.
+func CurrentKernels() Kernels { return kern }
+
+// gemmNN, gemmNT and gemmTN check a product's operands and run it on the
+// kernel set in use.
+func gemmNN(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool) {
+	checkGemm("NN", c, ldc, a, lda, b, ldb, m, k, n, false, false)
+	if !trivial(c, ldc, m, k, n, acc) {
+		kern.NN(c, ldc, a, lda, b, ldb, m, k, n, acc)
 	}
 }
 
-// matMulNT: c[i,j] += Σ_p a[i*k+p]·b[j*k+p].
-func matMulNT(c, a, b []float32, m, k, n int) {
-	i := 0
-	for ; i+2 <= m; i += 2 {
-		a0 := a[i*k : i*k+k]
-		a1 := a[(i+1)*k : (i+1)*k+k]
-		c0 := c[i*n : i*n+n]
-		c1 := c[(i+1)*n : (i+1)*n+n]
-		j := 0
-		for ; j+4 <= n; j += 4 {
-			b0 := b[j*k : j*k+k]
-			b1 := b[(j+1)*k : (j+1)*k+k]
-			b2 := b[(j+2)*k : (j+2)*k+k]
-			b3 := b[(j+3)*k : (j+3)*k+k]
-			var s00, s01, s02, s03, s10, s11, s12, s13 float32
-			for p, x0 := range a0 {
-				x1 := a1[p]
-				v0, v1, v2, v3 := b0[p], b1[p], b2[p], b3[p]
-				s00 += x0 * v0
-				s01 += x0 * v1
-				s02 += x0 * v2
-				s03 += x0 * v3
-				s10 += x1 * v0
-				s11 += x1 * v1
-				s12 += x1 * v2
-				s13 += x1 * v3
-			}
-			c0[j] += s00
-			c0[j+1] += s01
-			c0[j+2] += s02
-			c0[j+3] += s03
-			c1[j] += s10
-			c1[j+1] += s11
-			c1[j+2] += s12
-			c1[j+3] += s13
-		}
-		for ; j < n; j++ {
-			bj := b[j*k : j*k+k]
-			var s0, s1 float32
-			for p, x0 := range a0 {
-				s0 += x0 * bj[p]
-				s1 += a1[p] * bj[p]
-			}
-			c0[j] += s0
-			c1[j] += s1
+func gemmNT(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool) {
+	checkGemm("NT", c, ldc, a, lda, b, ldb, m, k, n, false, true)
+	if !trivial(c, ldc, m, k, n, acc) {
+		kern.NT(c, ldc, a, lda, b, ldb, m, k, n, acc)
+	}
+}
+
+func gemmTN(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool) {
+	checkGemm("TN", c, ldc, a, lda, b, ldb, m, k, n, true, false)
+	if !trivial(c, ldc, m, k, n, acc) {
+		kern.TN(c, ldc, a, lda, b, ldb, m, k, n, acc)
+	}
+}
+
+// trivial handles the products with nothing to sum: an empty c, or k = 0
+// (every s is 0, so c is zeroed, or left as it is when accumulating).
+func trivial(c []float32, ldc int, m, k, n int, acc bool) bool {
+	if m == 0 || n == 0 {
+		return true
+	}
+	if k > 0 {
+		return false
+	}
+	if !acc {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
 		}
 	}
-	if i < m {
-		a0 := a[i*k : i*k+k]
-		c0 := c[i*n : i*n+n]
+	return true
+}
+
+// checkGemm panics when a strided operand is too short for its shape.
+func checkGemm(name string, c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, transA, transB bool) {
+	if m < 0 || k < 0 || n < 0 {
+		panic("tensor: " + name + ": negative dimension")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	need := func(rows, cols, ld int) int {
+		if rows == 0 || cols == 0 {
+			return 0
+		}
+		return (rows-1)*ld + cols
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if ldc < n || (k > 0 && (lda < ac || ldb < bc)) {
+		panic("tensor: " + name + ": leading dimension shorter than a row")
+	}
+	if len(c) < need(m, n, ldc) || len(a) < need(ar, ac, lda) || len(b) < need(br, bc, ldb) {
+		panic("tensor: " + name + ": slice shorter than its shape")
+	}
+}
+
+// GemmNNNaive is the reference loop of the NN layout.
+func GemmNNNaive(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool) {
+	checkGemm("GemmNNNaive", c, ldc, a, lda, b, ldb, m, k, n, false, false)
+	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
-			bj := b[j*k : j*k+k]
 			var s float32
-			for p, x0 := range a0 {
-				s += x0 * bj[p]
+			for p := 0; p < k; p++ {
+				s += a[i*lda+p] * b[p*ldb+j]
 			}
-			c0[j] += s
+			store(c, i*ldc+j, s, acc)
 		}
 	}
 }
 
-// matMulTN: c[i,j] += Σ_p a[p*m+i]·b[p*n+j].
-func matMulTN(c, a, b []float32, m, k, n int) {
-	i := 0
-	for ; i+2 <= m; i += 2 {
-		c0 := c[i*n : i*n+n]
-		c1 := c[(i+1)*n : (i+1)*n+n]
-		j := 0
-		for ; j+4 <= n; j += 4 {
-			var s00, s01, s02, s03, s10, s11, s12, s13 float32
+// GemmNTNaive is the reference loop of the NT layout.
+func GemmNTNaive(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool) {
+	checkGemm("GemmNTNaive", c, ldc, a, lda, b, ldb, m, k, n, false, true)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
 			for p := 0; p < k; p++ {
-				ap := a[p*m+i : p*m+i+2 : p*m+i+2]
-				x0, x1 := ap[0], ap[1]
-				bp := b[p*n+j : p*n+j+4 : p*n+j+4]
-				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
-				s00 += x0 * b0
-				s01 += x0 * b1
-				s02 += x0 * b2
-				s03 += x0 * b3
-				s10 += x1 * b0
-				s11 += x1 * b1
-				s12 += x1 * b2
-				s13 += x1 * b3
+				s += a[i*lda+p] * b[j*ldb+p]
 			}
-			c0[j] += s00
-			c0[j+1] += s01
-			c0[j+2] += s02
-			c0[j+3] += s03
-			c1[j] += s10
-			c1[j+1] += s11
-			c1[j+2] += s12
-			c1[j+3] += s13
-		}
-		for ; j < n; j++ {
-			var s0, s1 float32
-			for p := 0; p < k; p++ {
-				bv := b[p*n+j]
-				s0 += a[p*m+i] * bv
-				s1 += a[p*m+i+1] * bv
-			}
-			c0[j] += s0
-			c1[j] += s1
+			store(c, i*ldc+j, s, acc)
 		}
 	}
-	if i < m {
-		c0 := c[i*n : i*n+n]
-		for p := 0; p < k; p++ {
-			x0 := a[p*m+i]
-			bp := b[p*n : p*n+n]
-			for j, bv := range bp {
-				c0[j] += x0 * bv
+}
+
+// GemmTNNaive is the reference loop of the TN layout.
+func GemmTNNaive(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool) {
+	checkGemm("GemmTNNaive", c, ldc, a, lda, b, ldb, m, k, n, true, false)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += a[p*lda+i] * b[p*ldb+j]
 			}
+			store(c, i*ldc+j, s, acc)
 		}
+	}
+}
+
+func store(c []float32, i int, s float32, acc bool) {
+	if acc {
+		c[i] += s
+	} else {
+		c[i] = s
 	}
 }

@@ -141,25 +141,39 @@ type Trainer struct {
 	pairs     []data.EncodedPair
 	truncated int
 
-	model      *gpt.Model  // the policy (during SFT: the model becoming the reference)
-	ref        *gpt.Params // frozen reference, set when DPO starts
-	refLP      []dpo.PairLogps
-	opt        *AdamW
-	phase      Phase
-	step       int
-	epoch      int
-	order      []int
-	cursor     int
-	savedOrder []int
-	rng        *gpt.Rand
+	model  *gpt.Model  // the policy (during SFT: the model becoming the reference)
+	ref    *gpt.Params // frozen reference, set when DPO starts
+	refLP  []dpo.PairLogps
+	opt    *AdamW
+	phase  Phase
+	step   int
+	epoch  int
+	order  []int
+	cursor int
+	rng    *gpt.Rand
 
-	batch   gpt.Batch
-	idx     []int
-	stats   []dpo.PairStats
-	results []dpo.PairResult
-	dSeq    []float64
-	dTok    []float32
-	rewards []PairReward
+	// pending is set between ShardGrad and ApplyGrad; saved is the batch
+	// order before the pending step, restored if it is refused.
+	pending bool
+	saved   struct {
+		rng           gpt.Rand
+		cursor, epoch int
+		order         []int
+	}
+
+	batch        gpt.Batch
+	idx          []int // the step's batch
+	batchTokens  int   // SFT: scored tokens of the whole batch
+	seqs         [2]data.Seq
+	stats        []dpo.PairStats
+	shardResults []dpo.PairResult
+	oneShard     [1]Shard
+	shardsByJ    []Shard
+	allStats     []dpo.PairStats
+	results      []dpo.PairResult
+	dSeq         []float64
+	dTok         []float32
+	rewards      []PairReward
 }
 
 // New prepares a run over pairs. Pairs longer than the model's context are
@@ -336,41 +350,123 @@ func (t *Trainer) nextBatch() {
 // Step runs one step of the current phase and returns its metrics. A step
 // whose loss or gradient is not finite is refused: the weights, optimiser and
 // batch order keep their values and the error names the step.
+//
+// Step is ShardGrad(0, 1) followed by ApplyGrad of that gradient.
 func (t *Trainer) Step() (StepResult, error) {
-	if t.phase == PhaseDone {
-		return StepResult{}, ErrDone
-	}
-	savedRng, savedCursor, savedEpoch := *t.rng, t.cursor, t.epoch
-	t.savedOrder = append(t.savedOrder[:0], t.order...)
-	restore := func() {
-		*t.rng, t.cursor, t.epoch = savedRng, savedCursor, savedEpoch
-		copy(t.order, t.savedOrder)
-	}
-	t.nextBatch()
-	var r StepResult
-	var err error
-	if t.phase == PhaseSFT {
-		r, err = t.sftGrad()
-	} else {
-		r, err = t.dpoGrad()
-	}
+	sh, err := t.ShardGrad(0, 1)
 	if err != nil {
-		restore()
 		return StepResult{}, err
 	}
+	t.oneShard[0] = sh
+	return t.ApplyGrad(t.model.Grads.Data, t.oneShard[:])
+}
+
+// Shard is what one worker of a data-parallel step reports besides its
+// gradient: the numbers ApplyGrad needs to compute the step's metrics. It
+// marshals to JSON, so Web Workers can exchange it.
+type Shard struct {
+	Phase Phase `json:"phase"`
+	Step  int   `json:"step"` // 1-based step of the phase the shard belongs to
+	J     int   `json:"j"`
+	K     int   `json:"k"`
+	// DPO: the shard's pairs, in batch order.
+	Pairs []dpo.PairStats `json:"pairs,omitempty"`
+	// SFT: −Σ log p over the shard's scored tokens.
+	NLL float64 `json:"nll,omitempty"`
+}
+
+// ShardGrad starts the next step of a data-parallel run split over k
+// workers: it computes, into Grad, the gradient of shard j (0 ≤ j < k: the
+// j-th of k contiguous, near-equal slices of the step's batch) of the whole
+// batch's loss, so that the k shards' gradients sum to the batch's gradient.
+// Every worker holds a Trainer made from the same Config, pairs and weights,
+// calls ShardGrad with its own j, and then ApplyGrad with the sum of the k
+// gradients and the k Shards; their weights stay identical. A Trainer with
+// a step begun and not applied starts that step over.
+func (t *Trainer) ShardGrad(j, k int) (Shard, error) {
+	if t.phase == PhaseDone {
+		return Shard{}, ErrDone
+	}
+	if k < 1 || j < 0 || j >= k {
+		return Shard{}, fmt.Errorf("train: shard %d of %d does not exist", j, k)
+	}
+	if t.pending {
+		t.restore()
+	}
+	t.saved.rng, t.saved.cursor, t.saved.epoch = *t.rng, t.cursor, t.epoch
+	t.saved.order = append(t.saved.order[:0], t.order...)
+	t.pending = true
+	t.nextBatch()
+	B := len(t.idx)
+	lo, hi := j*B/k, (j+1)*B/k
+	sh := Shard{Phase: t.phase, Step: t.step + 1, J: j, K: k}
+	var err error
+	if t.phase == PhaseSFT {
+		sh.NLL, err = t.sftGrad(t.idx[lo:hi])
+	} else {
+		sh.Pairs, err = t.dpoGrad(t.idx[lo:hi], B)
+	}
+	if err != nil {
+		t.restore()
+		return Shard{}, err
+	}
+	return sh, nil
+}
+
+// Grad is the gradient the last ShardGrad computed, in the parameters' flat
+// layout (gpt.Layout). It belongs to the trainer.
+func (t *Trainer) Grad() []float32 { return t.model.Grads.Data }
+
+// restore puts back the batch order saved when the pending step began.
+func (t *Trainer) restore() {
+	*t.rng, t.cursor, t.epoch = t.saved.rng, t.saved.cursor, t.saved.epoch
+	copy(t.order, t.saved.order)
+	t.pending = false
+}
+
+// ApplyGrad finishes the step ShardGrad began: sum is the sum of the k
+// shards' gradients (it may be Grad itself when k is 1), shards their
+// reports in any order. It clips, applies AdamW and returns the step's
+// metrics, refusing a non-finite step as Step does. sum is not modified
+// unless it is Grad.
+func (t *Trainer) ApplyGrad(sum []float32, shards []Shard) (StepResult, error) {
+	if !t.pending {
+		return StepResult{}, fmt.Errorf("train: ApplyGrad without a step begun by ShardGrad")
+	}
+	if len(sum) != len(t.model.Grads.Data) {
+		return StepResult{}, fmt.Errorf("train: ApplyGrad: %d gradient values for %d parameters", len(sum), len(t.model.Grads.Data))
+	}
+	if err := t.checkShards(shards); err != nil {
+		return StepResult{}, err
+	}
+	g := t.model.Grads.Data
+	if &sum[0] != &g[0] {
+		copy(g, sum)
+	}
+	var r StepResult
+	if t.phase == PhaseSFT {
+		var nll float64
+		for j := range shards {
+			nll += t.shardsByJ[j].NLL
+		}
+		r.Loss = nll / float64(t.batchTokens)
+	} else {
+		r = t.dpoMetrics()
+	}
 	r.Phase, r.Step, r.Epoch = t.phase, t.step+1, t.epoch
-	r.GradNorm = ClipGradNorm(t.model.Grads.Data, t.cfg.Clip)
+	r.GradNorm = ClipGradNorm(g, t.cfg.Clip)
 	if bad := nonFinite(r.Loss, r.GradNorm); bad != "" {
-		restore()
+		t.restore()
 		return StepResult{}, fmt.Errorf("train: %s step %d: the %s; the step was refused and the weights keep their values from step %d",
 			t.phase, t.step+1, bad, t.step)
 	}
+	t.pending = false
 	total, base := t.cfg.Steps, t.cfg.LR
 	if t.phase == PhaseSFT {
 		total, base = t.cfg.SFTSteps, t.cfg.SFTLR
 	}
 	r.LearningRate = LR(t.cfg.Schedule, base, t.step+1, t.cfg.Warmup, total)
-	t.opt.Step(t.model.Params.Data, t.model.Grads.Data, r.LearningRate)
+	t.opt.Step(t.model.Params.Data, g, r.LearningRate)
 	t.step++
 	if t.phase == PhaseSFT && t.step == t.cfg.SFTSteps {
 		if err := t.startDPO(t.model.Params.Clone()); err != nil {
@@ -380,6 +476,71 @@ func (t *Trainer) Step() (StepResult, error) {
 		t.phase = PhaseDone
 	}
 	return r, nil
+}
+
+// checkShards orders shards by J into t.shardsByJ and checks that they are
+// the k shards of the pending step.
+func (t *Trainer) checkShards(shards []Shard) error {
+	if len(shards) == 0 {
+		return fmt.Errorf("train: ApplyGrad without shards")
+	}
+	k := len(shards)
+	if cap(t.shardsByJ) < k {
+		t.shardsByJ = make([]Shard, k)
+	}
+	t.shardsByJ = t.shardsByJ[:k]
+	clear(t.shardsByJ)
+	for _, sh := range shards {
+		switch {
+		case sh.K != k:
+			return fmt.Errorf("train: ApplyGrad: shard %d says %d shards, %d were given", sh.J, sh.K, k)
+		case sh.J < 0 || sh.J >= k:
+			return fmt.Errorf("train: ApplyGrad: shard %d of %d does not exist", sh.J, k)
+		case sh.Phase != t.phase || sh.Step != t.step+1:
+			return fmt.Errorf("train: ApplyGrad: shard %d is for %s step %d, the pending step is %s step %d", sh.J, sh.Phase, sh.Step, t.phase, t.step+1)
+		case t.shardsByJ[sh.J].K != 0:
+			return fmt.Errorf("train: ApplyGrad: shard %d given twice", sh.J)
+		}
+		t.shardsByJ[sh.J] = sh
+	}
+	if t.phase == PhaseDPO {
+		n := 0
+		for _, sh := range t.shardsByJ {
+			n += len(sh.Pairs)
+		}
+		if n != len(t.idx) {
+			return fmt.Errorf("train: ApplyGrad: the shards hold %d pairs, the batch has %d", n, len(t.idx))
+		}
+	}
+	return nil
+}
+
+// dpoMetrics computes the step's metrics and per-pair rewards from the
+// shards' pair statistics, in batch order.
+func (t *Trainer) dpoMetrics() StepResult {
+	stats := t.shardsByJ[0].Pairs
+	if len(t.shardsByJ) > 1 {
+		t.allStats = t.allStats[:0]
+		for _, sh := range t.shardsByJ {
+			t.allStats = append(t.allStats, sh.Pairs...)
+		}
+		stats = t.allStats
+	}
+	B := len(stats)
+	if cap(t.results) < B {
+		t.results = make([]dpo.PairResult, B)
+	}
+	t.results = t.results[:B]
+	var r StepResult
+	r.Metrics = t.cfg.Config.Batch(stats, t.results)
+	if cap(t.rewards) < B {
+		t.rewards = make([]PairReward, B)
+	}
+	r.Pairs = t.rewards[:B]
+	for k, res := range t.results {
+		r.Pairs[k] = PairReward{Index: t.idx[k], RewardChosen: res.RewardChosen, RewardRejected: res.RewardRejected, Loss: res.Loss}
+	}
+	return r
 }
 
 func nonFinite(loss, norm float64) string {
@@ -392,59 +553,76 @@ func nonFinite(loss, norm float64) string {
 	return ""
 }
 
-// sftGrad computes the mean per-token NLL of the batch's responses (chosen,
-// or chosen and rejected) and its gradient.
-func (t *Trainer) sftGrad() (StepResult, error) {
-	t.batch.Reset()
+// sftSeqs lists the sequences SFT trains on for pair e.
+func (t *Trainer) sftSeqs(e data.EncodedPair) []data.Seq {
+	t.seqs[0] = e.Chosen
+	if t.cfg.SFTOn == "both" {
+		t.seqs[1] = e.Rejected
+		return t.seqs[:2]
+	}
+	return t.seqs[:1]
+}
+
+// sftGrad computes the gradient of the batch's mean per-token NLL (chosen,
+// or chosen and rejected responses) restricted to the pairs idx of the
+// batch, and returns −Σ log p over their scored tokens.
+func (t *Trainer) sftGrad(idx []int) (float64, error) {
+	t.batchTokens = 0
 	for _, i := range t.idx {
-		e := t.pairs[i]
-		if err := t.batch.Add(e.Chosen.IDs, e.Chosen.PromptLen); err != nil {
-			return StepResult{}, err
+		for _, s := range t.sftSeqs(t.pairs[i]) {
+			t.batchTokens += s.ResponseTokens()
 		}
-		if t.cfg.SFTOn == "both" {
-			if err := t.batch.Add(e.Rejected.IDs, e.Rejected.PromptLen); err != nil {
-				return StepResult{}, err
+	}
+	t.model.ZeroGrads()
+	if len(idx) == 0 {
+		return 0, nil
+	}
+	t.batch.Reset()
+	for _, i := range idx {
+		for _, s := range t.sftSeqs(t.pairs[i]) {
+			if err := t.batch.Add(s.IDs, s.PromptLen); err != nil {
+				return 0, err
 			}
 		}
 	}
 	o, err := t.model.Forward(&t.batch)
 	if err != nil {
-		return StepResult{}, err
+		return 0, err
 	}
-	n := len(o.TokenLogp)
 	var nll float64
 	for _, lp := range o.TokenLogp {
 		nll -= float64(lp)
 	}
-	nll /= float64(n)
+	n := len(o.TokenLogp)
 	t.dTok = growF32(t.dTok, n)
-	g := float32(-1 / float64(n))
+	g := float32(-1 / float64(t.batchTokens))
 	for i := range t.dTok {
 		t.dTok[i] = g
 	}
-	t.model.ZeroGrads()
 	t.model.Backward(&t.batch, t.dTok)
-	var r StepResult
-	r.Loss = nll
-	return r, nil
+	return nll, nil
 }
 
-// dpoGrad computes the batch's preference loss against the cached reference
-// log-probs and its gradient.
-func (t *Trainer) dpoGrad() (StepResult, error) {
+// dpoGrad computes the gradient of the preference loss of a batch of total
+// pairs (against the cached reference log-probs) restricted to the pairs idx,
+// and returns their statistics (valid until the next step).
+func (t *Trainer) dpoGrad(idx []int, total int) ([]dpo.PairStats, error) {
+	t.model.ZeroGrads()
+	t.stats = t.stats[:0]
+	if len(idx) == 0 {
+		return t.stats, nil
+	}
 	t.batch.Reset()
-	for _, i := range t.idx {
+	for _, i := range idx {
 		if err := addPair(&t.batch, t.pairs, i); err != nil {
-			return StepResult{}, err
+			return nil, err
 		}
 	}
 	o, err := t.model.Forward(&t.batch)
 	if err != nil {
-		return StepResult{}, err
+		return nil, err
 	}
-	B := len(t.idx)
-	t.stats = t.stats[:0]
-	for k, i := range t.idx {
+	for k, i := range idx {
 		ref := t.refLP[i]
 		t.stats = append(t.stats, dpo.PairStats{
 			PairLogps: dpo.PairLogps{
@@ -455,28 +633,22 @@ func (t *Trainer) dpoGrad() (StepResult, error) {
 			ChosenLogitSum: o.SeqLogitSum[2*k], RejectedLogitSum: o.SeqLogitSum[2*k+1],
 		})
 	}
-	if cap(t.results) < B {
-		t.results = make([]dpo.PairResult, B)
+	n := len(idx)
+	if cap(t.shardResults) < n {
+		t.shardResults = make([]dpo.PairResult, n)
 	}
-	t.results = t.results[:B]
-	var r StepResult
-	r.Metrics = t.cfg.Config.Batch(t.stats, t.results)
-	if cap(t.dSeq) < 2*B {
-		t.dSeq = make([]float64, 2*B)
+	t.shardResults = t.shardResults[:n]
+	t.cfg.Config.Shard(t.stats, t.shardResults, total)
+	if cap(t.dSeq) < 2*n {
+		t.dSeq = make([]float64, 2*n)
 	}
-	t.dSeq = t.dSeq[:2*B]
-	if cap(t.rewards) < B {
-		t.rewards = make([]PairReward, B)
-	}
-	r.Pairs = t.rewards[:B]
-	for k, res := range t.results {
+	t.dSeq = t.dSeq[:2*n]
+	for k, res := range t.shardResults {
 		t.dSeq[2*k], t.dSeq[2*k+1] = res.DChosen, res.DRejected
-		r.Pairs[k] = PairReward{Index: t.idx[k], RewardChosen: res.RewardChosen, RewardRejected: res.RewardRejected, Loss: res.Loss}
 	}
 	t.dTok = gpt.SeqGradToTokens(t.dTok, t.dSeq, &t.batch)
-	t.model.ZeroGrads()
 	t.model.Backward(&t.batch, t.dTok)
-	return r, nil
+	return t.stats, nil
 }
 
 func growF32(s []float32, n int) []float32 {

@@ -1,0 +1,228 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"dpoplayground/core/pmath"
+)
+
+// sameBits reports the first index where a and b differ in any bit.
+func sameBits(a, b []float32) (int, bool) {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i, false
+		}
+	}
+	return -1, true
+}
+
+// The strided kernels equal their naive twins bit for bit (same summation
+// order), leave the padding between rows of c alone and write nothing past c.
+func TestGemmKernelsAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	sizes := []int{1, 3, 17, 63, 65, 257}
+	if testing.Short() {
+		sizes = []int{1, 3, 17, 65}
+	}
+	layouts := []struct {
+		name       string
+		fast, ref  Gemm
+		tA, tB     bool
+		padA, padB int
+	}{
+		{"NN", GemmNN, GemmNNNaive, false, false, 0, 0},
+		{"NT", GemmNT, GemmNTNaive, false, true, 0, 0},
+		{"TN", GemmTN, GemmTNNaive, true, false, 0, 0},
+		{"NN strided", GemmNN, GemmNNNaive, false, false, 3, 5},
+		{"NT strided", GemmNT, GemmNTNaive, false, true, 2, 7},
+		{"TN strided", GemmTN, GemmTNNaive, true, false, 6, 1},
+	}
+	for _, l := range layouts {
+		for _, m := range sizes {
+			for _, k := range sizes {
+				for _, n := range sizes {
+					if m*k*n > 1<<21 {
+						continue
+					}
+					ar, ac := m, k
+					if l.tA {
+						ar, ac = k, m
+					}
+					br, bc := k, n
+					if l.tB {
+						br, bc = n, k
+					}
+					lda, ldb, ldc := ac+l.padA, bc+l.padB, n+l.padB
+					a, b := randVec(r, (ar-1)*lda+ac, 1), randVec(r, (br-1)*ldb+bc, 1)
+					size := (m-1)*ldc + n
+					for _, acc := range []bool{false, true} {
+						got := padded(r, size)
+						want := append([]float32(nil), got...)
+						l.fast(got, ldc, a, lda, b, ldb, m, k, n, acc)
+						l.ref(want, ldc, a, lda, b, ldb, m, k, n, acc)
+						name := fmt.Sprintf("%s m=%d k=%d n=%d acc=%v", l.name, m, k, n, acc)
+						checkGuard(t, name, got, size)
+						if i, ok := sameBits(got, want); !ok {
+							t.Fatalf("%s: element %d is %v, naive %v", name, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGemmShapeChecks(t *testing.T) {
+	c, a, b := make([]float32, 12), make([]float32, 12), make([]float32, 12)
+	for name, f := range map[string]func(){
+		"short c":     func() { GemmNN(c[:5], 3, a, 2, b, 3, 2, 2, 3, false) },
+		"short ldc":   func() { GemmNN(c, 2, a, 2, b, 3, 2, 2, 3, false) },
+		"short a":     func() { GemmTN(c, 3, a[:3], 2, b, 3, 2, 2, 3, false) },
+		"negative":    func() { GemmNT(c, 3, a, 2, b, 2, -1, 2, 3, false) },
+		"MatMul":      func() { MatMul(c, a, b, 4, 4, 4, false) },
+		"MatMulBT ld": func() { MatMulBT(c, a, b[:3], 2, 2, 3, false) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+	// k = 0: c = 0, or unchanged when accumulating.
+	c[0], c[1] = 7, 7
+	GemmNN(c, 1, a, 0, b, 1, 1, 0, 1, true)
+	GemmNN(c[1:], 1, a, 0, b, 1, 1, 0, 1, false)
+	if c[0] != 7 || c[1] != 0 {
+		t.Errorf("k=0 products: %v", c[:2])
+	}
+}
+
+// SetKernels routes every product, attention's included, through the set
+// installed, and gives the previous set back.
+func TestSetKernels(t *testing.T) {
+	calls := map[string]int{}
+	counting := Kernels{Name: "counting",
+		NN: func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool) {
+			calls["NN"]++
+			GemmNNNaive(c, ldc, a, lda, b, ldb, m, k, n, acc)
+		},
+		TN: func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool) {
+			calls["TN"]++
+			GemmTNNaive(c, ldc, a, lda, b, ldb, m, k, n, acc)
+		},
+	}
+	prev := SetKernels(counting)
+	defer SetKernels(prev)
+	if prev.Name != "scalar" || CurrentKernels().Name != "counting" {
+		t.Fatalf("previous %q, current %q", prev.Name, CurrentKernels().Name)
+	}
+	r := rand.New(rand.NewPCG(23, 24))
+	c, a, b := make([]float32, 9), randVec(r, 6, 1), randVec(r, 9, 1)
+	MatMul(c, a, b, 2, 3, 3, false)
+	MatMulAT(c, a, b[:6], 3, 2, 3)
+	MatMulBT(c, a, b, 2, 3, 3, false) // NT was left nil: the scalar kernel runs
+	segs := []Segment{{0, 3}}
+	qkv := randVec(r, 3*3*8, 1)
+	Attention(make([]float32, 3*8), make([]float32, AttentionSize(segs, 2)), qkv, segs, 8, 2)
+	if calls["NN"] != 3 || calls["TN"] != 1 {
+		t.Errorf("calls %v, want NN 3 (MatMul, the output of each of 2 heads), TN 1", calls)
+	}
+}
+
+// exp64, exp32 and tanh32 are pmath's functions bit for bit, so the faster
+// path changes no result.
+func TestExpMatchesPmath(t *testing.T) {
+	step := uint32(1009)
+	if testing.Short() {
+		step = 100003
+	}
+	for bits := uint64(0); bits < 1<<32; bits += uint64(step) {
+		x := math.Float32frombits(uint32(bits))
+		if got, want := exp32(x), pmath.Exp32(x); math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+			t.Fatalf("exp32(%v) = %v, pmath.Exp32 %v", x, got, want)
+		}
+		if got, want := tanh32(x), pmath.Tanh32(x); math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+			t.Fatalf("tanh32(%v) = %v, pmath.Tanh32 %v", x, got, want)
+		}
+	}
+	for _, x := range []float64{0, -0.0, 1e-300, -1e-9, 1, -1, 700, 708.9, 709, 710, -707.9, -708, -708.1, -745, -746, math.Inf(1), math.Inf(-1), math.NaN()} {
+		got, want := exp64(x), pmath.Exp(x)
+		if math.Float64bits(got) != math.Float64bits(want) && !(got != got && want != want) {
+			t.Errorf("exp64(%v) = %v, pmath.Exp %v", x, got, want)
+		}
+	}
+	r := rand.New(rand.NewPCG(25, 26))
+	for i := 0; i < 200000; i++ {
+		x := (r.Float64()*2 - 1) * 720
+		if got, want := exp64(x), pmath.Exp(x); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("exp64(%v) = %v, pmath.Exp %v", x, got, want)
+		}
+	}
+}
+
+// GELUKeep and the functions that use its tanh give GELU's and
+// GELUBackward's results bit for bit.
+func TestGELUKeepMatchesGELU(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	n := 4099
+	inp, dout := randVec(r, n, 3), randVec(r, n, 1)
+	want, got, th := make([]float32, n), make([]float32, n), make([]float32, n)
+	GELU(want, inp)
+	GELUKeep(got, th, inp)
+	if i, ok := sameBits(got, want); !ok {
+		t.Fatalf("GELUKeep[%d] = %v, GELU %v", i, got[i], want[i])
+	}
+	clear(got)
+	GELUFromTanh(got, inp, th)
+	if i, ok := sameBits(got, want); !ok {
+		t.Fatalf("GELUFromTanh[%d] = %v, GELU %v", i, got[i], want[i])
+	}
+	GELUBackward(want, inp, dout)
+	GELUBackwardTanh(got, inp, th, dout)
+	if i, ok := sameBits(got, want); !ok {
+		t.Fatalf("GELUBackwardTanh[%d] = %v, GELUBackward %v", i, got[i], want[i])
+	}
+}
+
+// Attention through blocked matrix products equals the causal loops bit for
+// bit, forward and backward, for segments shorter than, equal to and longer
+// than a block.
+func TestAttentionMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 30))
+	c, nh := 32, 4
+	var segs []Segment
+	n := 0
+	for _, L := range []int{1, 15, 16, 17, 33, 64, 65, 3} {
+		segs = append(segs, Segment{n, L})
+		n += L
+	}
+	qkv := randVec(r, n*3*c, 1)
+	out, att := padded(r, n*c), padded(r, AttentionSize(segs, nh))
+	outN, attN := append([]float32(nil), out...), append([]float32(nil), att...)
+	Attention(out, att, qkv, segs, c, nh)
+	AttentionNaive(outN, attN, qkv, segs, c, nh)
+	checkGuard(t, "out", out, n*c)
+	checkGuard(t, "att", att, len(att)-8)
+	if i, ok := sameBits(out, outN); !ok {
+		t.Fatalf("out[%d] = %v, naive %v", i, out[i], outN[i])
+	}
+	if i, ok := sameBits(att, attN); !ok {
+		t.Fatalf("att[%d] = %v, naive %v", i, att[i], attN[i])
+	}
+	dout := randVec(r, n*c, 1)
+	dqkv, dqkvN := padded(r, n*3*c), make([]float32, n*3*c+8)
+	clear(dqkv[:n*3*c])
+	copy(dqkvN, dqkv)
+	AttentionBackward(dqkv, dout, qkv, att, make([]float32, AttentionScratchSize(segs)), segs, c, nh)
+	AttentionBackwardNaive(dqkvN, dout, qkv, attN, make([]float32, 65), segs, c, nh)
+	checkGuard(t, "dqkv", dqkv, n*3*c)
+	if i, ok := sameBits(dqkv, dqkvN); !ok {
+		t.Fatalf("dqkv[%d] = %v, naive %v", i, dqkv[i], dqkvN[i])
+	}
+}

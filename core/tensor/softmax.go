@@ -1,0 +1,47 @@
+package tensor
+
+// LogSoftmaxGather turns each row of logits (m, v) into the log-probability of
+// its target: logp[i] = logits[i,target[i]] − logΣ_j exp(logits[i,j]). It keeps
+// lse[i] (the log-normaliser) for the backward pass and meanLogit[i], the mean
+// of the row (TRL's logits/* metrics).
+func LogSoftmaxGather(logp, lse, meanLogit, logits []float32, targets []int32, m, v int) {
+	for i := 0; i < m; i++ {
+		row := logits[i*v : i*v+v]
+		maxv := row[0]
+		var sum float32
+		for _, x := range row {
+			if x > maxv {
+				maxv = x
+			}
+			sum += x
+		}
+		var se float64
+		for _, x := range row {
+			se += exp64(float64(x - maxv))
+		}
+		l := maxv + float32(log64(se))
+		lse[i] = l
+		logp[i] = row[targets[i]] - l
+		meanLogit[i] = sum / float32(v)
+	}
+}
+
+// LogSoftmaxGatherBackward writes the gradient of Σ_i g[i]·logp[i] with
+// respect to the logits into dlogits (m, v); dlogits may alias logits.
+//
+//	dlogits[i,j] = g[i]·([j = target[i]] − softmax(logits[i])_j)
+func LogSoftmaxGatherBackward(dlogits, logits, lse []float32, targets []int32, g []float32, m, v int) {
+	for i := 0; i < m; i++ {
+		row := logits[i*v : i*v+v]
+		drow := dlogits[i*v : i*v+v]
+		gi, l := g[i], lse[i]
+		if gi == 0 {
+			clear(drow)
+			continue
+		}
+		for j, x := range row {
+			drow[j] = -gi * exp32(x-l)
+		}
+		drow[targets[i]] += gi
+	}
+}
