@@ -136,39 +136,54 @@ install_if_changed() {
 	fi
 }
 
-generate_ui() {
-	step "generate Vugu code (vugugen)"
-	go tool vugugen -skip-go-mod -skip-main ui
-	gofmt -w ui/*_gen.go
+# vugu_dirs lists the folders under ui/ that hold .vugu files: each is a
+# package of components (ui, ui/chart, ...) that vugugen generates alone.
+vugu_dirs() {
+	find ui -name '*.vugu' -printf '%h\n' | sort -u
 }
 
-# check_generated fails when the committed ui/*_gen.go differ from what
-# vugugen makes of the .vugu files.
+# gen_files lists the generated Go files under ui/, in every folder.
+gen_files() {
+	find ui -name '*_gen.go' | sort
+}
+
+generate_ui() {
+	step "generate Vugu code (vugugen)"
+	local dir
+	while IFS= read -r dir; do
+		go tool vugugen -skip-go-mod -skip-main "$dir"
+		gofmt -w "$dir"/*_gen.go
+	done < <(vugu_dirs)
+}
+
+# check_generated fails when the committed *_gen.go under ui/ differ from
+# what vugugen makes of the .vugu files.
 check_generated() {
 	step "check generated Vugu code is current"
 	scratch
 	local before="$SCRATCH/gen-before"
-	mkdir -p "$before"
-	cp ui/*_gen.go "$before/" 2>/dev/null || true
+	local f
+	while IFS= read -r f; do
+		mkdir -p "$before/$(dirname "$f")"
+		cp "$f" "$before/$f"
+	done < <(gen_files)
 	generate_ui
-	local stale=0 f
-	for f in ui/*_gen.go; do
-		if ! cmp -s "$f" "$before/$(basename "$f")"; then
+	local stale=0
+	while IFS= read -r f; do
+		if ! cmp -s "$f" "$before/$f"; then
 			echo "stale: $f" >&2
 			stale=1
 		fi
-	done
-	for f in ui/*_gen.go; do
 		if [[ ! -e ${f%_gen.go}.vugu ]]; then
 			echo "stale: $f has no .vugu source any more (delete it)" >&2
 			stale=1
 		fi
-	done
+	done < <(gen_files)
 	STEP="check generated Vugu code is current"
 	if [[ $stale -ne 0 ]]; then
-		die "ui/*_gen.go did not match their .vugu files. build.sh has now regenerated them: review and commit them (README.md, 'Generated files')."
+		die "the *_gen.go files under ui/ did not match their .vugu files. build.sh has now regenerated them: review and commit them (README.md, 'Generated files')."
 	fi
-	echo "ui/*_gen.go are current"
+	echo "the *_gen.go files under ui/ are current"
 }
 
 build_wasm() {
