@@ -167,9 +167,14 @@ func decimate(dst, pts []Point, x0, x1 float64, buckets int) []Point {
 	return dst
 }
 
-// appendCoord appends v rounded to 0.1 px, without a trailing ".0".
+// appendCoord appends v rounded to 0.1 px, without a trailing ".0". Data
+// whose range overflows float64 (±1e308 together) maps to NaN or huge
+// pixels: those are written as 0 or ±1e6, which a browser still parses.
 func appendCoord(b []byte, v float64) []byte {
-	r := int64(math.Round(v * 10))
+	if v != v {
+		v = 0
+	}
+	r := int64(math.Round(clampF(v, -1e6, 1e6) * 10))
 	if r < 0 {
 		b = append(b, '-')
 		r = -r
