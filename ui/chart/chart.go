@@ -193,9 +193,9 @@ func (c *LineChart) blurred() {
 	}
 }
 
-// keyDown moves the crosshair: ←/→ one step, PageDown/PageUp a tenth of the
-// axis back/forward, Home/End to the ends, Escape hides it. The page does not scroll
-// for a key the chart used.
+// keyDown moves the crosshair: ←/→ one step, PageDown/PageUp a tenth of
+// the axis back/forward, Home/End to the ends, Escape hides it. The page
+// does not scroll for a key the chart used.
 func (c *LineChart) keyDown(ev vugu.DOMEvent) {
 	if c.moveHover(ev.PropString("key")) {
 		ev.PreventDefault()

@@ -109,15 +109,20 @@ type view struct {
 	plotTop, plotBottom float64
 }
 
+// dropped reports the runes a label loses: control characters, the
+// replacement character that stands for invalid UTF-8, and U+FFFE and
+// U+FFFF, which XML forbids.
+func dropped(r rune) bool {
+	return unicode.IsControl(r) || r == unicode.ReplacementChar || r == 0xFFFE || r == 0xFFFF
+}
+
 // cleanText makes a caller's label safe for XML text and one line long:
-// control characters become spaces, runs of space collapse.
+// dropped runes become spaces, and then runs of space collapse.
 func cleanText(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }) < 0 {
+	if strings.IndexFunc(s, dropped) < 0 {
 		return strings.TrimSpace(s)
 	}
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return unicode.IsControl(r) || unicode.IsSpace(r) || r == unicode.ReplacementChar
-	}), " ")
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return dropped(r) || unicode.IsSpace(r) }), " ")
 }
 
 // validRange returns the caller's fixed range when it is usable: finite

@@ -299,6 +299,7 @@ func TestCleanText(t *testing.T) {
 		"  β=0.5 ":          "β=0.5",
 		"a\x00b\nc\t d":     "a b c d",
 		"bad\uFFFDutf8\x7f": "bad utf8",
+		"x\uFFFFy\xffz":     "x y z",
 	} {
 		if got := cleanText(in); got != want {
 			t.Errorf("cleanText(%q) = %q, want %q", in, got, want)
