@@ -5,6 +5,7 @@
 //	dpo train  -data FILE -out DIR [-policy DIR -ref DIR | -preset micro -sft-steps N] ...
 //	dpo eval   -policy DIR -ref DIR -data FILE [-beta 0.1] [-loss sigmoid] [-json]
 //	dpo sample -model DIR -prompt TEXT [-temperature 0] [-top-k 0] [-max-tokens 64]
+//	dpo bench  [-preset micro] [-json] [-compare FILE]
 //
 // Model folders are Hugging Face's (config.json + model.safetensors) and load
 // in transformers.GPT2LMHeadModel.from_pretrained.
@@ -25,6 +26,7 @@ usage:
   dpo train  -data FILE -out DIR [flags]   SFT then DPO; see dpo train -h
   dpo eval   -policy DIR -ref DIR -data FILE [flags]
   dpo sample -model DIR -prompt TEXT [flags]
+  dpo bench  [-preset micro] [-json]       speed benchmark; see dpo bench -h
 
 DIR is a Hugging Face model folder (config.json + model.safetensors).
 FILE holds preference pairs: TRL JSONL/JSON (prompt, chosen, rejected; or
@@ -50,10 +52,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"train":  cmdTrain,
 		"eval":   cmdEval,
 		"sample": cmdSample,
+		"bench":  cmdBench,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval or sample)\n", args[0])
+		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval, sample or bench)\n", args[0])
 		return 2
 	}
 	if err := cmd(args[1:], stdout, stderr); err != nil {

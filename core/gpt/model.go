@@ -45,6 +45,18 @@ func (m *Model) EnableGrads() {
 // ZeroGrads clears the gradient.
 func (m *Model) ZeroGrads() { clear(m.Grads.Data) }
 
+// ActivationBytes is the memory, in bytes, that a model's buffers take for
+// a batch of n tokens with m scored positions and sequences of at most
+// maxLen tokens (attention's probabilities are bounded by maxLen·n per
+// head). The buffers grow to the largest batch a model has run and stay, so
+// a caller that splits its batches bounds the memory with this.
+func (c Config) ActivationBytes(n, m, maxLen int) int {
+	C, L, H := c.NEmbd, c.NLayer, c.NHead
+	perToken := L*(16*C+4+H*maxLen) + 12*C + 2
+	perScored := 2*C + VocabSize + 4
+	return 4 * (n*perToken + m*perScored + maxLen*maxLen)
+}
+
 // layerActs are what one block's backward pass needs from its forward pass.
 type layerActs struct {
 	ln1, ln1Mean, ln1Rstd []float32 // (N, C), (N), (N)

@@ -50,6 +50,7 @@ func Attention(out, att, qkv []float32, segs []Segment, c, nh int) {
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	c3 := 3 * c
 	off := 0
+	var buf [expChunk]float32
 	for _, g := range segs {
 		L := g.Len
 		base := g.Start * c3
@@ -63,7 +64,7 @@ func Attention(out, att, qkv []float32, segs []Segment, c, nh int) {
 				r1 := min(r0+attnBlock, L)
 				gemmNT(A[r0*L:], L, q[r0*c3:], c3, k, c3, r1-r0, hs, r1, false)
 				for t := r0; t < r1; t++ {
-					softmaxRow(A[t*L:t*L+L], t, scale)
+					softmaxRow(A[t*L:t*L+L], t, scale, &buf)
 				}
 				gemmNN(o[r0*c:], c, A[r0*L:], L, v, c3, r1-r0, r1, hs, false)
 			}
@@ -73,8 +74,8 @@ func Attention(out, att, qkv []float32, segs []Segment, c, nh int) {
 }
 
 // softmaxRow turns row[:t+1] (raw scores) into softmax(scale·row) and zeroes
-// the masked rest of the row.
-func softmaxRow(row []float32, t int, scale float32) {
+// the masked rest of the row; buf is exponential scratch.
+func softmaxRow(row []float32, t int, scale float32, buf *[expChunk]float32) {
 	live := row[:t+1]
 	maxv := float32(math.Inf(-1))
 	for u, s := range live {
@@ -85,10 +86,14 @@ func softmaxRow(row []float32, t int, scale float32) {
 		}
 	}
 	var sum float32
-	for u, s := range live {
-		e := exp32(s - maxv)
-		live[u] = e
-		sum += e
+	for lo := 0; lo < len(live); lo += expChunk {
+		part := live[lo:min(lo+expChunk, len(live))]
+		e := buf[:len(part)]
+		expfs(e, part, maxv)
+		for u, v := range e {
+			part[u] = v
+			sum += v
+		}
 	}
 	inv := 1 / sum
 	for u := range live {
@@ -155,6 +160,7 @@ func AttentionNaive(out, att, qkv []float32, segs []Segment, c, nh int) {
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	c3 := 3 * c
 	off := 0
+	var buf [expChunk]float32
 	for _, g := range segs {
 		L := g.Len
 		for h := 0; h < nh; h++ {
@@ -169,7 +175,7 @@ func AttentionNaive(out, att, qkv []float32, segs []Segment, c, nh int) {
 					}
 					row[u] = s
 				}
-				softmaxRow(row, t, scale)
+				softmaxRow(row, t, scale, &buf)
 				o := out[(g.Start+t)*c+h*hs : (g.Start+t)*c+h*hs+hs]
 				clear(o)
 				for u := 0; u <= t; u++ {

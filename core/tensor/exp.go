@@ -6,61 +6,115 @@ import (
 	"dpoplayground/core/pmath"
 )
 
-// exp64 is pmath.Exp, bit for bit, without its slow parts on the common
-// path: for −708 < x < 709 the result is normal, so the final scaling by
-// 2^k is a multiplication by a constructed power of two instead of
-// math.Ldexp (exact either way). Other arguments (huge, tiny, NaN) take
-// pmath.Exp itself. The softmax and GELU spend most of their time here.
-func exp64(x float64) float64 {
-	if !(x > -708 && x < 709) {
-		return pmath.Exp(x)
+// The exponentials of the softmaxes and of GELU's tanh are float32 from end
+// to end: Cody–Waite reduction x = k·ln2 + r with |r| ≤ ln2/2 (k = x·log₂e
+// rounded to the nearest integer), then Cephes's
+// degree-5 polynomial for e^r (at most one unit in the last place off the
+// rounded true value, see TestExpfAccuracy), then scaling by 2^k. Plain
+// float32 arithmetic rounds the same everywhere, so native and WebAssembly
+// runs stay bit-identical; the float64 pmath.Exp it replaces cost ~3× more
+// in WebAssembly.
+
+const (
+	expfLog2e = 1.44269504088896341
+	expfLn2Hi = 0.693359375 // few mantissa bits: k·ln2Hi is exact
+	expfLn2Lo = -2.12194440e-4
+	expfP0    = 1.9875691500e-4
+	expfP1    = 1.3981999507e-3
+	expfP2    = 8.3334519073e-3
+	expfP3    = 4.1665795894e-2
+	expfP4    = 1.6666665459e-1
+	expfP5    = 5.0000001201e-1
+	// expfLimit bounds the arguments the polynomial path takes: for
+	// |x| < 87, e^x and every intermediate value are normal float32s.
+	expfLimit = 87
+	// expfRound is 1.5·2²³: adding and subtracting it rounds a float32 of
+	// magnitude below 2²² to the nearest integer (ties to even), without the
+	// int-to-float conversion that stalls amd64 loops.
+	expfRound = 12582912
+)
+
+// pow2f holds 2^(i−127) for i in [1, 254] (the rest is unused: the size lets
+// an index masked with 255 skip the bounds check).
+var pow2f = func() (t [256]float32) {
+	for i := 1; i < 255; i++ {
+		t[i] = float32(math.Ldexp(1, i-127))
 	}
-	const (
-		ln2Hi    = 6.93147180369123816490e-01
-		ln2Lo    = 1.90821492927058770002e-10
-		log2e    = 1.44269504088896338700e+00
-		nearZero = 1.0 / (1 << 28)
-		p1       = 1.66666666666666657415e-01
-		p2       = -2.77777777770155933842e-03
-		p3       = 6.61375632143793436117e-05
-		p4       = -1.65339022054652515390e-06
-		p5       = 4.13813679705723846039e-08
-	)
-	if -nearZero < x && x < nearZero {
-		return 1 + x
+	return t
+}()
+
+// expf returns e^x. Outside |x| < 87 (overflow, subnormal results) and for
+// NaN it is the correctly rounded float64 exponential.
+func expf(x float32) float32 {
+	if !(x < expfLimit && x > -expfLimit) {
+		return float32(pmath.Exp(float64(x)))
 	}
-	var k int
-	if x < 0 {
-		k = int(log2e*x - 0.5)
-	} else {
-		k = int(log2e*x + 0.5)
-	}
-	hi := x - float64(k)*ln2Hi
-	lo := float64(k) * ln2Lo
-	r := hi - lo
-	t := r * r
-	c := r - t*(p1+t*(p2+t*(p3+t*(p4+t*p5))))
-	y := 1 - ((lo - (r*c)/(2-c)) - hi)
-	return y * math.Float64frombits(uint64(k+1023)<<52)
+	fk := x*expfLog2e + expfRound
+	fk -= expfRound
+	k := int32(fk)
+	r := x - fk*expfLn2Hi
+	r -= fk * expfLn2Lo
+	p := expfP0*r + expfP1
+	p = p*r + expfP2
+	p = p*r + expfP3
+	p = p*r + expfP4
+	p = p*r + expfP5
+	y := p*(r*r) + r + 1
+	return y * pow2f[(k+127)&255]
 }
 
-// exp32 is pmath.Exp32: e**x computed in float64, rounded once to float32.
-func exp32(x float32) float32 { return float32(exp64(float64(x))) }
+// expChunk is how many exponentials the bulk callers handle per pass; they
+// keep a [expChunk]float32 buffer on their stack.
+const expChunk = 256
+
+// expfs sets dst[i] = expf(src[i] − shift) for every i; dst must not overlap
+// src. It is expf written into a loop without calls or data-dependent
+// branches: compiled to WebAssembly, a Go call or a branch per element costs
+// more than the polynomial. The loop computes every element (the float-to-
+// int conversion and the masked table index are safe for any argument);
+// the rare ones outside |x| < 87 are then replaced by expf's value.
+func expfs(dst, src []float32, shift float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		x := v - shift
+		fk := x*expfLog2e + expfRound
+		fk -= expfRound
+		k := int32(fk)
+		r := x - fk*expfLn2Hi
+		r -= fk * expfLn2Lo
+		p := expfP0*r + expfP1
+		p = p*r + expfP2
+		p = p*r + expfP3
+		p = p*r + expfP4
+		p = p*r + expfP5
+		y := p*(r*r) + r + 1
+		dst[i] = y * pow2f[(k+127)&255]
+	}
+	for i := nextLarge(src, 0, shift); i < len(src); i = nextLarge(src, i+1, shift) {
+		dst[i] = expf(src[i] - shift)
+	}
+}
+
+// nextLarge returns the first index from i on whose argument src[i] − shift
+// is outside |x| < 87 (or NaN), or len(src). It is a loop of its own,
+// without the call, so that the loop keeps its values in registers.
+func nextLarge(src []float32, i int, shift float32) int {
+	for ; i < len(src); i++ {
+		x := src[i] - shift
+		if !(x < expfLimit && x > -expfLimit) {
+			return i
+		}
+	}
+	return len(src)
+}
+
+// tanh32 is (1 − e)/(1 + e) with e = expf(−2|x|), with the sign of x
+// restored; it cannot overflow. (Abs and Copysign compile to single
+// instructions, where a branch would cost more in WebAssembly.)
+func tanh32(x float32) float32 {
+	e := expf(-2 * float32(math.Abs(float64(x))))
+	return float32(math.Copysign(float64((1-e)/(1+e)), float64(x)))
+}
 
 // log64 is the natural logarithm, portable (see package pmath).
 func log64(x float64) float64 { return pmath.Log(x) }
-
-// tanh32 is pmath.Tanh32 over exp32: (1 − e^{−2|x|})/(1 + e^{−2|x|}) with the
-// sign restored.
-func tanh32(x float32) float32 {
-	ax := x
-	if ax < 0 {
-		ax = -ax
-	}
-	e := exp32(-2 * ax)
-	t := (1 - e) / (1 + e)
-	if x < 0 {
-		return -t
-	}
-	return t
-}

@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"dpoplayground/core/pmath"
 )
 
 // sameBits reports the first index where a and b differ in any bit.
@@ -135,33 +133,74 @@ func TestSetKernels(t *testing.T) {
 	}
 }
 
-// exp64, exp32 and tanh32 are pmath's functions bit for bit, so the faster
-// path changes no result.
-func TestExpMatchesPmath(t *testing.T) {
-	step := uint32(1009)
+// expf is within one unit in the last place of the true exponential
+// everywhere, and exact at its special points.
+func TestExpfAccuracy(t *testing.T) {
+	step := uint64(997)
 	if testing.Short() {
-		step = 100003
+		step = 99991
 	}
-	for bits := uint64(0); bits < 1<<32; bits += uint64(step) {
+	var worst float64
+	var worstX float32
+	for bits := uint64(0); bits < 1<<32; bits += step {
 		x := math.Float32frombits(uint32(bits))
-		if got, want := exp32(x), pmath.Exp32(x); math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
-			t.Fatalf("exp32(%v) = %v, pmath.Exp32 %v", x, got, want)
+		if !(x > -103 && x < 88.7) {
+			continue
 		}
-		if got, want := tanh32(x), pmath.Tanh32(x); math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
-			t.Fatalf("tanh32(%v) = %v, pmath.Tanh32 %v", x, got, want)
+		got, want := float64(expf(x)), math.Exp(float64(x))
+		w32 := float32(want)
+		ulp := float64(math.Nextafter32(w32, float32(math.Inf(1))) - w32)
+		if ulp == 0 || math.IsInf(ulp, 0) {
+			continue
+		}
+		if d := math.Abs(got-want) / ulp; d > worst {
+			worst, worstX = d, x
 		}
 	}
-	for _, x := range []float64{0, -0.0, 1e-300, -1e-9, 1, -1, 700, 708.9, 709, 710, -707.9, -708, -708.1, -745, -746, math.Inf(1), math.Inf(-1), math.NaN()} {
-		got, want := exp64(x), pmath.Exp(x)
-		if math.Float64bits(got) != math.Float64bits(want) && !(got != got && want != want) {
-			t.Errorf("exp64(%v) = %v, pmath.Exp %v", x, got, want)
+	t.Logf("largest error %.3f ulp at x = %v", worst, worstX)
+	if worst > 1 {
+		t.Errorf("expf is %.3f ulp off at x = %v", worst, worstX)
+	}
+	nan := float32(math.NaN())
+	for _, c := range []struct{ x, want float32 }{
+		{0, 1}, {float32(math.Copysign(0, -1)), 1}, {float32(math.Inf(-1)), 0}, {-200, 0},
+		{float32(math.Inf(1)), float32(math.Inf(1))}, {89, float32(math.Inf(1))},
+		{-100, float32(math.Exp(-100))}, {88, float32(math.Exp(88))},
+	} {
+		if got := expf(c.x); got != c.want {
+			t.Errorf("expf(%v) = %v, want %v", c.x, got, c.want)
 		}
 	}
-	r := rand.New(rand.NewPCG(25, 26))
-	for i := 0; i < 200000; i++ {
-		x := (r.Float64()*2 - 1) * 720
-		if got, want := exp64(x), pmath.Exp(x); math.Float64bits(got) != math.Float64bits(want) {
-			t.Fatalf("exp64(%v) = %v, pmath.Exp %v", x, got, want)
+	if got := expf(nan); got == got {
+		t.Errorf("expf(NaN) = %v", got)
+	}
+	for _, x := range []float32{0, 1e-9, 0.3, 1, 5, 20, 50, 100} {
+		if d := math.Abs(float64(tanh32(x)) - math.Tanh(float64(x))); d > 2e-7 {
+			t.Errorf("tanh32(%v) is %g off", x, d)
+		}
+		if tanh32(-x) != -tanh32(x) {
+			t.Errorf("tanh32(-%v) != -tanh32(%v)", x, x)
+		}
+	}
+}
+
+// expfs, the bulk exponential of the softmaxes and GELU, equals expf element
+// for element, special arguments included, for any shift.
+func TestExpfsMatchesExpf(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	src := []float32{0, float32(math.Copysign(0, -1)), 1e-9, -1e-9, -86.9, 86.9, -87, 87, -88, 88.5, -104, 200,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for len(src) < 5000 {
+		src = append(src, float32((r.Float64()*2-1)*100), float32(r.NormFloat64()))
+	}
+	dst := make([]float32, len(src))
+	for _, shift := range []float32{0, 3.5, -2, 1e-9} {
+		expfs(dst, src, shift)
+		for i, v := range src {
+			want := expf(v - shift)
+			if math.Float32bits(dst[i]) != math.Float32bits(want) && !(dst[i] != dst[i] && want != want) {
+				t.Fatalf("shift %v: expfs(%v) = %v, expf %v", shift, v, dst[i], want)
+			}
 		}
 	}
 }

@@ -81,14 +81,29 @@ func GELU(out, inp []float32) {
 // GELUKeep is GELU that also keeps th[i] = tanh(√(2/π)(x + 0.044715x³)), so
 // that the backward pass (GELUFromTanh, GELUBackwardTanh) needs no
 // exponential: the tanh is most of GELU's cost.
+//
+// tanh32(a) = sign(a)·(1 − e)/(1 + e) with e = expf(−2|a|); the
+// exponentials are computed in bulk (expfs), the same values as tanh32's.
 func GELUKeep(out, th, inp []float32) {
 	out = out[:len(inp)]
 	th = th[:len(inp)]
-	for i, x := range inp {
-		cube := 0.044715 * x * x * x
-		t := tanh32(geluScale * (x + cube))
-		th[i] = t
-		out[i] = 0.5 * x * (1 + t)
+	var buf [expChunk]float32
+	for lo := 0; lo < len(inp); lo += expChunk {
+		hi := min(lo+expChunk, len(inp))
+		x, t, o := inp[lo:hi], th[lo:hi], out[lo:hi]
+		for i, v := range x {
+			a := geluScale * (v + 0.044715*v*v*v)
+			o[i] = a // kept for its sign
+			t[i] = -2 * float32(math.Abs(float64(a)))
+		}
+		e := buf[:len(x)]
+		expfs(e, t, 0)
+		for i, v := range x {
+			tv := (1 - e[i]) / (1 + e[i])
+			tv = float32(math.Copysign(float64(tv), float64(o[i])))
+			t[i] = tv
+			o[i] = 0.5 * v * (1 + tv)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ package tensor
 // lse[i] (the log-normaliser) for the backward pass and meanLogit[i], the mean
 // of the row (TRL's logits/* metrics).
 func LogSoftmaxGather(logp, lse, meanLogit, logits []float32, targets []int32, m, v int) {
+	var buf [expChunk]float32
 	for i := 0; i < m; i++ {
 		row := logits[i*v : i*v+v]
 		maxv := row[0]
@@ -16,8 +17,13 @@ func LogSoftmaxGather(logp, lse, meanLogit, logits []float32, targets []int32, m
 			sum += x
 		}
 		var se float64
-		for _, x := range row {
-			se += exp64(float64(x - maxv))
+		for lo := 0; lo < v; lo += expChunk {
+			part := row[lo:min(lo+expChunk, v)]
+			e := buf[:len(part)]
+			expfs(e, part, maxv)
+			for _, x := range e {
+				se += float64(x)
+			}
 		}
 		l := maxv + float32(log64(se))
 		lse[i] = l
@@ -31,6 +37,7 @@ func LogSoftmaxGather(logp, lse, meanLogit, logits []float32, targets []int32, m
 //
 //	dlogits[i,j] = g[i]·([j = target[i]] − softmax(logits[i])_j)
 func LogSoftmaxGatherBackward(dlogits, logits, lse []float32, targets []int32, g []float32, m, v int) {
+	var buf [expChunk]float32
 	for i := 0; i < m; i++ {
 		row := logits[i*v : i*v+v]
 		drow := dlogits[i*v : i*v+v]
@@ -39,8 +46,14 @@ func LogSoftmaxGatherBackward(dlogits, logits, lse []float32, targets []int32, g
 			clear(drow)
 			continue
 		}
-		for j, x := range row {
-			drow[j] = -gi * exp32(x-l)
+		for lo := 0; lo < v; lo += expChunk {
+			part := row[lo:min(lo+expChunk, v)]
+			e := buf[:len(part)]
+			expfs(e, part, l)
+			d := drow[lo : lo+len(part)]
+			for j, x := range e {
+				d[j] = -gi * x // −g·softmax
+			}
 		}
 		drow[targets[i]] += gi
 	}

@@ -5,6 +5,10 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"dpoplayground/core/data"
+	"dpoplayground/core/dpo"
+	"dpoplayground/core/gpt"
 )
 
 // parallelConfig runs both phases with a batch that does not divide evenly
@@ -220,5 +224,81 @@ func TestStepAllocatesNothing(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(10, step); n != 0 {
 		t.Errorf("DPO step: %v allocations", n)
+	}
+}
+
+// A batch larger than the activation budget runs in chunks of pairs whose
+// gradients add up to the whole batch's, within float32 rounding, and the
+// chunked step allocates nothing either.
+func TestChunkedStepMatchesWholeBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the small model")
+	}
+	long := func(c byte, n int) string { return strings.Repeat(string(c), n) }
+	var pairs []data.Pair
+	for i := 0; i < 3; i++ {
+		pairs = append(pairs, data.Pair{Prompt: long('a'+byte(i), 20), Chosen: long('x', 90+i), Rejected: long('y', 100-i)})
+	}
+	cfg := DefaultConfig()
+	cfg.Preset, cfg.SFTSteps, cfg.Steps = "small", 0, 10
+	tr, err := New(cfg, pairs, Weights{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := []int{0, 1, 2}
+	if end := chunkEnd(tr.model.Cfg, tr.pairs, idx, 0, true); end >= len(idx) {
+		t.Fatalf("the batch fits one chunk (end %d): the test does not chunk", end)
+	}
+	if _, err := tr.ShardGrad(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	got := append([]float32(nil), tr.Grad()...)
+
+	// The whole batch at once: the policy starts as the reference, so every
+	// pair's margin is 0.
+	m := gpt.NewModel(tr.Reference())
+	m.EnableGrads()
+	var b gpt.Batch
+	for _, i := range tr.idx {
+		if err := addPair(&b, tr.pairs, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := m.Forward(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := make([]dpo.PairStats, len(tr.idx))
+	for k := range stats {
+		stats[k].PolicyChosen, stats[k].PolicyRejected = o.SeqLogp[2*k], o.SeqLogp[2*k+1]
+		stats[k].RefChosen, stats[k].RefRejected = o.SeqLogp[2*k], o.SeqLogp[2*k+1]
+	}
+	res := make([]dpo.PairResult, len(stats))
+	cfg.Config.Batch(stats, res)
+	dSeq := make([]float64, 2*len(res))
+	for k, r := range res {
+		dSeq[2*k], dSeq[2*k+1] = r.DChosen, r.DRejected
+	}
+	m.Backward(&b, gpt.SeqGradToTokens(nil, dSeq, &b))
+	var maxDiff, maxG float64
+	for i, g := range m.Grads.Data {
+		maxDiff = math.Max(maxDiff, math.Abs(float64(g-got[i])))
+		maxG = math.Max(maxG, math.Abs(float64(g)))
+	}
+	if maxDiff > 1e-5*maxG {
+		t.Errorf("chunked gradient differs by up to %g (largest gradient %g)", maxDiff, maxG)
+	}
+	t.Logf("chunked vs whole batch: largest gradient difference %g of %g", maxDiff, maxG)
+	if _, err := tr.ApplyGrad(tr.Grad(), []Shard{{Phase: PhaseDPO, Step: 1, K: 1, Pairs: append([]dpo.PairStats(nil), tr.stats...)}}); err != nil {
+		t.Fatal(err)
+	}
+	step := func() {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	if n := testing.AllocsPerRun(1, step); n != 0 {
+		t.Errorf("chunked step: %v allocations", n)
 	}
 }

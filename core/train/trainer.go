@@ -254,8 +254,33 @@ func (t *Trainer) startDPO(ref *gpt.Params) error {
 	return nil
 }
 
-// evalChunk is how many pairs one forward pass of an evaluation holds.
-const evalChunk = 16
+// activationBudget bounds the memory of the model's activations (see
+// gpt.Config.ActivationBytes): a step's or an evaluation's pairs run through
+// the model in chunks that fit it, the chunks' gradients adding up, so
+// memory stays bounded whatever the batch size. The bench config's batch
+// (16 sequences of 64 tokens on the micro model) fits in one chunk; on the
+// small preset a chunk holds two such pairs.
+const activationBudget = 16 << 20
+
+// chunkEnd returns the end of the chunk of pairs that starts at lo in idx:
+// the most pairs whose sequences (the chosen one, and the rejected one when
+// rejected is set) fit activationBudget, and at least one.
+func chunkEnd(c gpt.Config, pairs []data.EncodedPair, idx []int, lo int, rejected bool) int {
+	n, m, maxLen := 0, 0, 0
+	hi := lo
+	for ; hi < len(idx); hi++ {
+		e := pairs[idx[hi]]
+		n2, m2, l2 := n+len(e.Chosen.IDs)-1, m+e.Chosen.ResponseTokens(), max(maxLen, len(e.Chosen.IDs)-1)
+		if rejected {
+			n2, m2, l2 = n2+len(e.Rejected.IDs)-1, m2+e.Rejected.ResponseTokens(), max(l2, len(e.Rejected.IDs)-1)
+		}
+		if hi > lo && c.ActivationBytes(n2, m2, l2) > activationBudget {
+			break
+		}
+		n, m, maxLen = n2, m2, l2
+	}
+	return hi
+}
 
 // logps computes every pair's sequence log-probs under p in the trainer's
 // model workspace (Step runs its own forward pass before backward).
@@ -271,8 +296,12 @@ func (t *Trainer) logps(p *gpt.Params, stats []dpo.PairStats) ([]dpo.PairLogps, 
 // receives the logit sums.
 func scorePairs(m *gpt.Model, b *gpt.Batch, pairs []data.EncodedPair, stats []dpo.PairStats) ([]dpo.PairLogps, error) {
 	out := make([]dpo.PairLogps, len(pairs))
-	for lo := 0; lo < len(pairs); lo += evalChunk {
-		hi := min(lo+evalChunk, len(pairs))
+	idx := make([]int, len(pairs))
+	for i := range idx {
+		idx[i] = i
+	}
+	for lo := 0; lo < len(pairs); {
+		hi := chunkEnd(m.Cfg, pairs, idx, lo, true)
 		b.Reset()
 		for i := lo; i < hi; i++ {
 			if err := addPair(b, pairs, i); err != nil {
@@ -293,6 +322,7 @@ func scorePairs(m *gpt.Model, b *gpt.Batch, pairs []data.EncodedPair, stats []dp
 				stats[i] = dpo.PairStats{PairLogps: out[i], ChosenLogitSum: o.SeqLogitSum[j], RejectedLogitSum: o.SeqLogitSum[j+1]}
 			}
 		}
+		lo = hi
 	}
 	return out, nil
 }
@@ -574,32 +604,32 @@ func (t *Trainer) sftGrad(idx []int) (float64, error) {
 		}
 	}
 	t.model.ZeroGrads()
-	if len(idx) == 0 {
-		return 0, nil
-	}
-	t.batch.Reset()
-	for _, i := range idx {
-		for _, s := range t.sftSeqs(t.pairs[i]) {
-			if err := t.batch.Add(s.IDs, s.PromptLen); err != nil {
-				return 0, err
+	g := float32(-1 / float64(t.batchTokens))
+	var nll float64
+	for lo := 0; lo < len(idx); {
+		hi := chunkEnd(t.model.Cfg, t.pairs, idx, lo, t.cfg.SFTOn == "both")
+		t.batch.Reset()
+		for _, i := range idx[lo:hi] {
+			for _, s := range t.sftSeqs(t.pairs[i]) {
+				if err := t.batch.Add(s.IDs, s.PromptLen); err != nil {
+					return 0, err
+				}
 			}
 		}
+		o, err := t.model.Forward(&t.batch)
+		if err != nil {
+			return 0, err
+		}
+		for _, lp := range o.TokenLogp {
+			nll -= float64(lp)
+		}
+		t.dTok = growF32(t.dTok, len(o.TokenLogp))
+		for i := range t.dTok {
+			t.dTok[i] = g
+		}
+		t.model.Backward(&t.batch, t.dTok)
+		lo = hi
 	}
-	o, err := t.model.Forward(&t.batch)
-	if err != nil {
-		return 0, err
-	}
-	var nll float64
-	for _, lp := range o.TokenLogp {
-		nll -= float64(lp)
-	}
-	n := len(o.TokenLogp)
-	t.dTok = growF32(t.dTok, n)
-	g := float32(-1 / float64(t.batchTokens))
-	for i := range t.dTok {
-		t.dTok[i] = g
-	}
-	t.model.Backward(&t.batch, t.dTok)
 	return nll, nil
 }
 
@@ -609,19 +639,30 @@ func (t *Trainer) sftGrad(idx []int) (float64, error) {
 func (t *Trainer) dpoGrad(idx []int, total int) ([]dpo.PairStats, error) {
 	t.model.ZeroGrads()
 	t.stats = t.stats[:0]
-	if len(idx) == 0 {
-		return t.stats, nil
+	for lo := 0; lo < len(idx); {
+		hi := chunkEnd(t.model.Cfg, t.pairs, idx, lo, true)
+		if err := t.dpoChunk(idx[lo:hi], total); err != nil {
+			return nil, err
+		}
+		lo = hi
 	}
+	return t.stats, nil
+}
+
+// dpoChunk adds the gradient of the pairs idx (of a batch of total pairs)
+// to the model's gradient and appends their statistics to t.stats.
+func (t *Trainer) dpoChunk(idx []int, total int) error {
 	t.batch.Reset()
 	for _, i := range idx {
 		if err := addPair(&t.batch, t.pairs, i); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	o, err := t.model.Forward(&t.batch)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	first := len(t.stats)
 	for k, i := range idx {
 		ref := t.refLP[i]
 		t.stats = append(t.stats, dpo.PairStats{
@@ -638,7 +679,7 @@ func (t *Trainer) dpoGrad(idx []int, total int) ([]dpo.PairStats, error) {
 		t.shardResults = make([]dpo.PairResult, n)
 	}
 	t.shardResults = t.shardResults[:n]
-	t.cfg.Config.Shard(t.stats, t.shardResults, total)
+	t.cfg.Config.Shard(t.stats[first:], t.shardResults, total)
 	if cap(t.dSeq) < 2*n {
 		t.dSeq = make([]float64, 2*n)
 	}
@@ -648,7 +689,7 @@ func (t *Trainer) dpoGrad(idx []int, total int) ([]dpo.PairStats, error) {
 	}
 	t.dTok = gpt.SeqGradToTokens(t.dTok, t.dSeq, &t.batch)
 	t.model.Backward(&t.batch, t.dTok)
-	return t.stats, nil
+	return nil
 }
 
 func growF32(s []float32, n int) []float32 {

@@ -1,0 +1,166 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"dpoplayground/core/gpt"
+	"dpoplayground/core/tensor"
+)
+
+// KernelResult is one kernel timed at one of the model's shapes with the
+// kernel set in use: the median and best of several samples.
+type KernelResult struct {
+	Name  string  `json:"name"`  // e.g. "NN 1024x64x192" (m×k×n) or "attention fwd"
+	Calls int     `json:"calls"` // calls per train step at this shape
+	MS    Timing  `json:"ms"`    // per call
+	GFLOP float64 `json:"gflop"` // floating-point work per call, in 10⁹ operations (matrix products: 2mkn)
+	// GFLOPS is the median rate, GFLOP/MS.MedianMS·1000 (0 where GFLOP is 0).
+	GFLOPS float64 `json:"gflops"`
+}
+
+// Shape is one matrix product of the model.
+type Shape struct {
+	Layout  string // NN, NT or TN
+	M, K, N int
+	Calls   int // per train step
+	What    string
+}
+
+// Name is "layout m×k×n".
+func (s Shape) Name() string { return fmt.Sprintf("%s %dx%dx%d", s.Layout, s.M, s.K, s.N) }
+
+// Shapes lists the linear layers' and the output head's matrix products of
+// one train step (forward and backward) on a batch of n tokens with m scored
+// positions, merged by shape.
+func Shapes(c gpt.Config, n, m int) []Shape {
+	C, V, L := c.NEmbd, gpt.VocabSize, c.NLayer
+	all := []Shape{
+		{"NN", n, C, 3 * C, L, "c_attn forward"},
+		{"NN", n, C, C, L, "attn c_proj forward"},
+		{"NN", n, C, 4 * C, L, "c_fc forward"},
+		{"NN", n, 4 * C, C, L, "mlp c_proj forward"},
+		{"NT", m, C, V, 1, "head logits"},
+		{"NN", m, V, C, 1, "head input gradient"},
+		{"TN", V, m, C, 1, "wte gradient from the head"},
+		{"TN", C, n, 3 * C, L, "c_attn weight gradient"},
+		{"TN", C, n, C, L, "attn c_proj weight gradient"},
+		{"TN", C, n, 4 * C, L, "c_fc weight gradient"},
+		{"TN", 4 * C, n, C, L, "mlp c_proj weight gradient"},
+		{"NT", n, 3 * C, C, L, "c_attn input gradient"},
+		{"NT", n, C, C, L, "attn c_proj input gradient"},
+		{"NT", n, 4 * C, C, L, "c_fc input gradient"},
+		{"NT", n, C, 4 * C, L, "mlp c_proj input gradient"},
+	}
+	var out []Shape
+	for _, s := range all {
+		i := slices.IndexFunc(out, func(o Shape) bool { return o.Layout == s.Layout && o.M == s.M && o.K == s.K && o.N == s.N })
+		if i < 0 {
+			out = append(out, s)
+		} else {
+			out[i].Calls += s.Calls
+			out[i].What += ", " + s.What
+		}
+	}
+	return out
+}
+
+// sampleTime is how long one timing sample runs (repeating the kernel).
+const sampleTime = 20 * time.Millisecond
+
+// measure times f: five samples of repeated calls, each about sampleTime.
+func measure(f func()) Timing {
+	f() // warm caches and JIT tiers
+	reps := 1
+	for {
+		t0 := time.Now()
+		for i := 0; i < reps; i++ {
+			f()
+		}
+		if d := time.Since(t0); d >= sampleTime/4 || reps >= 1<<20 {
+			reps = max(1, int(float64(reps)*float64(sampleTime)/float64(max(d, time.Microsecond))))
+			break
+		}
+		reps *= 4
+	}
+	var ds []time.Duration
+	for s := 0; s < 5; s++ {
+		t0 := time.Now()
+		for i := 0; i < reps; i++ {
+			f()
+		}
+		ds = append(ds, time.Since(t0)/time.Duration(reps))
+	}
+	return timing(ds)
+}
+
+// Kernels times every matrix product of Shapes and the other kernels of a
+// step (attention, layer norm, GELU, log-softmax) on batch b with the
+// kernel set in use.
+func Kernels(c gpt.Config, b *gpt.Batch) []KernelResult {
+	n, m := b.NumTokens(), len(b.Scored)
+	r := gpt.NewRand(7)
+	vec := func(size int) []float32 {
+		s := make([]float32, size)
+		for i := range s {
+			s[i] = float32(r.Normal())
+		}
+		return s
+	}
+	var out []KernelResult
+	add := func(name string, calls int, gflop float64, f func()) {
+		t := measure(f)
+		k := KernelResult{Name: name, Calls: calls, MS: t, GFLOP: gflop}
+		if gflop > 0 {
+			k.GFLOPS = math.Round(gflop/(t.MedianMS/1000)*100) / 100
+		}
+		out = append(out, k)
+	}
+	for _, s := range Shapes(c, n, m) {
+		a, bb, cc := vec(s.M*s.K), vec(s.K*s.N), vec(s.M*s.N)
+		var f func()
+		switch s.Layout {
+		case "NN":
+			f = func() { tensor.MatMul(cc, a, bb, s.M, s.K, s.N, false) }
+		case "NT":
+			f = func() { tensor.MatMulBT(cc, a, bb, s.M, s.K, s.N, false) }
+		default:
+			f = func() { tensor.MatMulAT(cc, a, bb, s.M, s.K, s.N) }
+		}
+		add(s.Name(), s.Calls, 2*float64(s.M)*float64(s.K)*float64(s.N)/1e9, f)
+	}
+	C, NH, L := c.NEmbd, c.NHead, c.NLayer
+	qkv, att := vec(n*3*C), make([]float32, tensor.AttentionSize(b.Segs, NH))
+	y, dy, dqkv := vec(n*C), vec(n*C), make([]float32, n*3*C)
+	scratch := make([]float32, tensor.AttentionScratchSize(b.Segs))
+	tensor.Attention(y, att, qkv, b.Segs, C, NH)
+	add("attention fwd", L, 0, func() { tensor.Attention(y, att, qkv, b.Segs, C, NH) })
+	add("attention bwd", L, 0, func() {
+		clear(dqkv)
+		tensor.AttentionBackward(dqkv, dy, qkv, att, scratch, b.Segs, C, NH)
+	})
+	x, w, bias := vec(n*C), vec(C), vec(C)
+	mean, rstd := make([]float32, n), make([]float32, n)
+	add(fmt.Sprintf("layernorm fwd %dx%d", n, C), 2*L+1, 0, func() { tensor.LayerNorm(y, mean, rstd, x, w, bias, n, C) })
+	dx, dw, db := make([]float32, n*C), make([]float32, C), make([]float32, C)
+	add(fmt.Sprintf("layernorm bwd %dx%d", n, C), 2*L+1, 0, func() { tensor.LayerNormBackward(dx, dw, db, dy, x, w, mean, rstd, n, C) })
+	h, th, hout := vec(n*4*C), make([]float32, n*4*C), make([]float32, n*4*C)
+	add(fmt.Sprintf("gelu fwd %dx%d", n, 4*C), L, 0, func() { tensor.GELUKeep(hout, th, h) })
+	add(fmt.Sprintf("gelu bwd %dx%d", n, 4*C), L, 0, func() { tensor.GELUBackwardTanh(hout, h, th, hout) })
+	logits := vec(m * gpt.VocabSize)
+	targets := make([]int32, m)
+	for i := range targets {
+		targets[i] = int32(i % gpt.VocabSize)
+	}
+	logp, lse, ml, g := make([]float32, m), make([]float32, m), make([]float32, m), vec(m)
+	dl := make([]float32, m*gpt.VocabSize)
+	add(fmt.Sprintf("log-softmax fwd %dx%d", m, gpt.VocabSize), 1, 0, func() {
+		tensor.LogSoftmaxGather(logp, lse, ml, logits, targets, m, gpt.VocabSize)
+	})
+	add(fmt.Sprintf("log-softmax bwd %dx%d", m, gpt.VocabSize), 1, 0, func() {
+		tensor.LogSoftmaxGatherBackward(dl, logits, lse, targets, g, m, gpt.VocabSize)
+	})
+	return out
+}

@@ -1,0 +1,288 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+)
+
+// Report is everything one benchmark session measured on one platform:
+// what `dpo bench -json` prints, and what public/bench.html sets as
+// window.benchResult (where the browser-only parts are filled too).
+type Report struct {
+	Platform string   `json:"platform"`
+	Results  []Result `json:"results"` // one per kernel set, scalar first
+
+	// Browser only.
+	UserAgent string `json:"user_agent,omitempty"`
+	Cores     int    `json:"cores,omitempty"` // navigator.hardwareConcurrency
+	// Memory is the small preset's run in a fresh WebAssembly instance:
+	// its WasmMemoryBytes is what training that model takes.
+	Memory   *Result     `json:"memory,omitempty"`
+	Workers  []Scaling   `json:"workers,omitempty"`
+	TFJS     *Comparator `json:"tfjs,omitempty"`
+	SelfTest *SelfTest   `json:"self_test,omitempty"`
+}
+
+// Scaling is data-parallel training on k Web Workers (train.Trainer's
+// ShardGrad and ApplyGrad): each worker computes the gradient of its share
+// of the batch, the page sums them and every worker applies the sum.
+type Scaling struct {
+	Workers   int    `json:"workers"`
+	KernelSet string `json:"kernel_set"`
+	StepMS    Timing `json:"step_ms"` // one data-parallel train step, messages included
+	// PairsPerS is the median throughput; Speedup is it divided by one
+	// worker's, and Efficiency the speedup divided by Workers.
+	PairsPerS  float64 `json:"pairs_per_s"`
+	Speedup    float64 `json:"speedup"`
+	Efficiency float64 `json:"efficiency"`
+	// MaxLossDiff and MaxWeightDiff compare the run with the one-worker run
+	// over the same steps: they differ by float32 rounding only.
+	MaxLossDiff   float64 `json:"max_loss_diff"`
+	MaxWeightDiff float64 `json:"max_weight_diff"`
+}
+
+// Comparator is another framework running the same DPO step (step_ms's
+// definition) in the same browser.
+type Comparator struct {
+	Name    string `json:"name"`    // e.g. "TensorFlow.js 4.22.0"
+	Backend string `json:"backend"` // e.g. "wasm (SIMD)"
+	StepMS  Timing `json:"step_ms"`
+	// FirstLoss is the DPO loss of its first step: ln 2 when the policy
+	// starts as the reference, which shows it computes the same thing.
+	FirstLoss float64 `json:"first_loss"`
+	Error     string  `json:"error,omitempty"` // why it did not run
+}
+
+// SelfTest is the browser's check of the SIMD kernels against the portable
+// ones.
+type SelfTest struct {
+	OK     bool    `json:"ok"`
+	Checks []Check `json:"checks"`
+}
+
+// Check is one self-test check.
+type Check struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// Find returns the result of the named kernel set.
+func (r *Report) Find(kernelSet string) *Result {
+	if r == nil {
+		return nil
+	}
+	for i := range r.Results {
+		if r.Results[i].KernelSet == kernelSet {
+			return &r.Results[i]
+		}
+	}
+	return nil
+}
+
+// WriteTable prints one report as a table.
+func WriteTable(w io.Writer, r *Report) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%s\t", "")
+	for _, res := range r.Results {
+		fmt.Fprintf(tw, "%s %s\t", res.Platform, res.KernelSet)
+	}
+	fmt.Fprintln(tw)
+	for _, row := range resultRows {
+		fmt.Fprintf(tw, "%s\t", row.name)
+		for i := range r.Results {
+			fmt.Fprintf(tw, "%s\t", row.value(&r.Results[i]))
+		}
+		fmt.Fprintln(tw)
+	}
+	if len(r.Results) > 0 {
+		writeKernelRows(tw, r.Results)
+	}
+	return tw.Flush()
+}
+
+var resultRows = []struct {
+	name  string
+	value func(*Result) string
+}{
+	{"step_ms median (min)", func(r *Result) string { return fmt.Sprintf("%.1f (%.1f)", r.StepMS.MedianMS, r.StepMS.MinMS) }},
+	{"train_step_ms median (min)", func(r *Result) string {
+		return fmt.Sprintf("%.1f (%.1f)", r.TrainStepMS.MedianMS, r.TrainStepMS.MinMS)
+	}},
+	{"tokens/s", func(r *Result) string { return fmt.Sprintf("%.0f", r.TokensPerS) }},
+	{"allocations per step", func(r *Result) string { return fmt.Sprintf("%g", r.AllocsPerStep) }},
+	{"Go heap in use", func(r *Result) string { return mib(r.HeapBytes) }},
+	{"memory held (wasm: linear memory)", func(r *Result) string {
+		if r.WasmMemoryBytes > 0 {
+			return mib(r.WasmMemoryBytes)
+		}
+		return mib(r.SysBytes)
+	}},
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// writeKernelRows prints each kernel's median time (and GFLOP/s for the
+// matrix products) for each result.
+func writeKernelRows(tw io.Writer, rs []Result) {
+	for _, k := range rs[0].Kernels {
+		fmt.Fprintf(tw, "%s\t", k.Name)
+		for _, r := range rs {
+			fmt.Fprintf(tw, "%s\t", kernelCell(findKernel(r.Kernels, k.Name)))
+		}
+		fmt.Fprintln(tw)
+	}
+}
+
+func kernelCell(k *KernelResult) string {
+	switch {
+	case k == nil:
+		return "-"
+	case k.GFLOP > 0:
+		return fmt.Sprintf("%.3f ms %.2f GFLOP/s", k.MS.MedianMS, k.GFLOPS)
+	}
+	return fmt.Sprintf("%.3f ms", k.MS.MedianMS)
+}
+
+func findKernel(ks []KernelResult, name string) *KernelResult {
+	for i := range ks {
+		if ks[i].Name == name {
+			return &ks[i]
+		}
+	}
+	return nil
+}
+
+// ratio is a/b to two decimals, or "-" without data.
+func ratio(a, b float64) string {
+	if a <= 0 || b <= 0 || math.IsNaN(a) || math.IsNaN(b) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+// WriteComparison prints the native and the browser reports side by side:
+// the browser's figures over the native ones (wasm/native ratios of speed,
+// so above 1 means the browser is faster), SIMD against scalar, the
+// TensorFlow.js comparison, the worker scaling, the self-test and the
+// memory check.
+func WriteComparison(w io.Writer, native, browser *Report) error {
+	nat := native.Find("scalar")
+	bs := browser.Find("scalar")
+	bv := browser.Find("simd128")
+	if nat == nil || bs == nil {
+		return fmt.Errorf("bench: the reports need a scalar result each (native: %v, browser: %v)", nat != nil, bs != nil)
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	cols := []*Result{nat, bs}
+	head := []string{"native scalar", "wasm scalar"}
+	if bv != nil {
+		cols = append(cols, bv)
+		head = append(head, "wasm simd128")
+	}
+	fmt.Fprintf(tw, "\t%s\twasm/native (scalar, speed)\t", strings.Join(head, "\t"))
+	if bv != nil {
+		fmt.Fprint(tw, "simd/scalar (wasm, speed)\t")
+	}
+	fmt.Fprintln(tw)
+	speed := func(a, b float64) string { return ratio(b, a) } // time a over time b, as speed
+	for _, row := range resultRows {
+		fmt.Fprintf(tw, "%s\t", row.name)
+		for _, r := range cols {
+			fmt.Fprintf(tw, "%s\t", row.value(r))
+		}
+		switch row.name {
+		case "step_ms median (min)":
+			fmt.Fprintf(tw, "%s\t", speed(bs.StepMS.MedianMS, nat.StepMS.MedianMS))
+			if bv != nil {
+				fmt.Fprintf(tw, "%s\t", speed(bv.StepMS.MedianMS, bs.StepMS.MedianMS))
+			}
+		case "train_step_ms median (min)":
+			fmt.Fprintf(tw, "%s\t", speed(bs.TrainStepMS.MedianMS, nat.TrainStepMS.MedianMS))
+			if bv != nil {
+				fmt.Fprintf(tw, "%s\t", speed(bv.TrainStepMS.MedianMS, bs.TrainStepMS.MedianMS))
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	var sumN, sumB float64
+	for _, k := range nat.Kernels {
+		fmt.Fprintf(tw, "%s\t", k.Name)
+		kb := findKernel(bs.Kernels, k.Name)
+		for _, r := range cols {
+			fmt.Fprintf(tw, "%s\t", kernelCell(findKernel(r.Kernels, k.Name)))
+		}
+		if kb != nil {
+			fmt.Fprintf(tw, "%s\t", speed(kb.MS.MedianMS, k.MS.MedianMS))
+			sumN += k.MS.MedianMS * float64(k.Calls)
+			sumB += kb.MS.MedianMS * float64(k.Calls)
+		} else {
+			fmt.Fprint(tw, "-\t")
+		}
+		if kv := findKernel(bv.kernels(), k.Name); kv != nil && kb != nil {
+			fmt.Fprintf(tw, "%s\t", speed(kv.MS.MedianMS, kb.MS.MedianMS))
+		}
+		fmt.Fprintln(tw)
+	}
+	if sumN > 0 && sumB > 0 {
+		fmt.Fprintf(tw, "all kernels, weighted by calls per step\t\t\t")
+		if bv != nil {
+			fmt.Fprint(tw, "\t")
+		}
+		fmt.Fprintf(tw, "%s\t\n", speed(sumB, sumN))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if t := browser.TFJS; t != nil {
+		fmt.Fprintln(w)
+		if t.Error != "" {
+			fmt.Fprintf(w, "%s (%s): did not run: %s\n", t.Name, t.Backend, t.Error)
+		} else {
+			fmt.Fprintf(w, "%s, %s backend, same DPO step: step_ms %.1f (min %.1f), first loss %.6f\n",
+				t.Name, t.Backend, t.StepMS.MedianMS, t.StepMS.MinMS, t.FirstLoss)
+			best := bs
+			if bv != nil {
+				best = bv
+			}
+			fmt.Fprintf(w, "  Go wasm %s step_ms %.1f: %s the speed of %s\n", best.KernelSet, best.StepMS.MedianMS,
+				speed(best.StepMS.MedianMS, t.StepMS.MedianMS), t.Name)
+		}
+	}
+	if len(browser.Workers) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "data-parallel training on Web Workers (%d cores reported):\n", browser.Cores)
+		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "workers\tkernels\tstep_ms median (min)\tpairs/s\tspeedup\tefficiency\tmax |Δloss| vs 1\tmax |Δweight| vs 1\t")
+		for _, s := range browser.Workers {
+			fmt.Fprintf(tw, "%d\t%s\t%.1f (%.1f)\t%.1f\t%.2f×\t%.2f\t%.2g\t%.2g\t\n", s.Workers, s.KernelSet,
+				s.StepMS.MedianMS, s.StepMS.MinMS, s.PairsPerS, s.Speedup, s.Efficiency, s.MaxLossDiff, s.MaxWeightDiff)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if st := browser.SelfTest; st != nil {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "SIMD self-test in the browser: ok=%v\n", st.OK)
+		for _, c := range st.Checks {
+			fmt.Fprintf(w, "  %-5v %s: %s\n", c.OK, c.Name, c.Detail)
+		}
+	}
+	if m := browser.Memory; m != nil {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "%s preset (%d parameters, %s kernels) training on the bench pairs in a fresh instance: wasm memory %s, Go heap %s, train_step_ms %.1f\n",
+			m.Preset, m.Params, m.KernelSet, mib(m.WasmMemoryBytes), mib(m.HeapBytes), m.TrainStepMS.MedianMS)
+	}
+	return nil
+}
+
+func (r *Result) kernels() []KernelResult {
+	if r == nil {
+		return nil
+	}
+	return r.Kernels
+}

@@ -1,0 +1,172 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"dpoplayground/core/bench"
+)
+
+// benchPageTimeout covers the whole benchmark page on a slow shared
+// machine: two kernel sets, the memory check, the worker scaling and
+// TensorFlow.js.
+const benchPageTimeout = 9 * time.Minute
+
+// waitBench waits for bench.html to set window.benchResult (or
+// window.benchError) and returns the report.
+func waitBench(t *testing.T, p *Page, timeout time.Duration) *bench.Report {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		state := Eval[struct {
+			Result string `json:"result"`
+			Error  string `json:"error"`
+			Status string `json:"status"`
+		}](t, p, `({result: window.benchResult ? JSON.stringify(window.benchResult) : "",
+			error: window.benchError || "", status: document.getElementById("status").textContent})`)
+		if state.Error != "" {
+			t.Fatalf("bench.html failed: %s", state.Error)
+		}
+		if state.Result != "" {
+			var r bench.Report
+			if err := json.Unmarshal([]byte(state.Result), &r); err != nil {
+				t.Fatalf("window.benchResult is not a bench.Report: %v", err)
+			}
+			return &r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bench.html did not finish in %v; status: %q; errors: %q", timeout, state.Status, p.Errors())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// The SIMD kernels, run inside Chromium on the Go instance's own memory,
+// agree bit for bit with the portable Go kernels: each kernel at awkward
+// sizes, the model's forward and backward passes, and a few training steps
+// (wasm/bench's self-test, through the site's real server and its CSP).
+func TestBenchSIMDSelfTest(t *testing.T) {
+	srv := StartServer(t)
+	p := NewPage(t)
+	p.Navigate(t, srv.URL+"bench.html?selftest=only")
+	r := waitBench(t, p, 3*time.Minute)
+	st := r.SelfTest
+	if st == nil || len(st.Checks) < 4 {
+		t.Fatalf("self-test report %+v, want the 4 checks", st)
+	}
+	for _, c := range st.Checks {
+		t.Logf("%v %s: %s", c.OK, c.Name, c.Detail)
+		if !c.OK {
+			t.Errorf("self-test check failed: %s: %s", c.Name, c.Detail)
+		}
+	}
+	if !st.OK {
+		t.Error("the self-test reports failure")
+	}
+	text := p.WaitText(t, "#results", "SIMD self-test: passed", 5*time.Second)
+	if !strings.Contains(text, "bit-identical") {
+		t.Errorf("the page does not show the checks:\n%s", text)
+	}
+	p.RequireNoErrors(t)
+}
+
+// The whole benchmark page runs and reports every part. With
+// DPO_BENCH_OUT set (./build.sh bench), it is the real measurement: the
+// default number of steps, TensorFlow.js served from bench/tfjs, and the
+// report written to that file; otherwise a quick run through the site's
+// real server checks that every part works.
+func TestBenchPage(t *testing.T) {
+	out := os.Getenv("DPO_BENCH_OUT")
+	var url string
+	if out == "" {
+		srv := StartServer(t)
+		url = srv.URL + "bench.html?auto=1&runs=2&workers=2"
+	} else {
+		EnsureBuilt(t)
+		url = startBenchServer(t) + "/bench.html?auto=1&tfjs=/tfjs/"
+		if w := os.Getenv("DPO_BENCH_WORKERS"); w != "" {
+			url += "&workers=" + w
+		}
+	}
+	p := NewPage(t)
+	p.Navigate(t, url)
+	r := waitBench(t, p, benchPageTimeout)
+	p.Screenshot(t, "bench.png")
+
+	if r.SelfTest == nil || !r.SelfTest.OK {
+		t.Errorf("SIMD self-test: %+v", r.SelfTest)
+	}
+	if len(r.Results) != 2 || r.Results[0].KernelSet != "scalar" || r.Results[1].KernelSet != "simd128" {
+		t.Fatalf("results for kernel sets %v, want scalar and simd128", kernelSets(r))
+	}
+	for _, res := range r.Results {
+		if res.Platform != "js/wasm" || res.StepMS.MedianMS <= 0 || res.TrainStepMS.MedianMS <= 0 || len(res.Kernels) == 0 {
+			t.Errorf("%s: incomplete result %+v", res.KernelSet, res)
+		}
+		if res.AllocsPerStep != 0 {
+			t.Errorf("%s: %v allocations per step after warm-up", res.KernelSet, res.AllocsPerStep)
+		}
+		if res.WasmMemoryBytes == 0 {
+			t.Errorf("%s: no wasm memory size", res.KernelSet)
+		}
+	}
+	if r.Memory == nil || r.Memory.Preset != "small" || r.Memory.WasmMemoryBytes == 0 {
+		t.Errorf("memory check: %+v", r.Memory)
+	}
+	if len(r.Workers) < 2 {
+		t.Fatalf("worker scaling for %d worker counts, want at least 1 and 2", len(r.Workers))
+	}
+	for _, s := range r.Workers {
+		if s.StepMS.MedianMS <= 0 || s.MaxLossDiff > 1e-4 || s.MaxWeightDiff > 1e-4 {
+			t.Errorf("%d workers: %+v (k workers must train as one within float32 rounding)", s.Workers, s)
+		}
+	}
+	if out != "" {
+		if r.TFJS == nil || r.TFJS.Error != "" {
+			t.Errorf("TensorFlow.js comparison: %+v", r.TFJS)
+		}
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("report written to %s", out)
+	}
+	p.RequireNoErrors(t)
+}
+
+func kernelSets(r *bench.Report) []string {
+	var s []string
+	for _, res := range r.Results {
+		s = append(s, res.KernelSet)
+	}
+	return s
+}
+
+// startBenchServer serves public/ at / and bench/tfjs/ (the TensorFlow.js
+// comparator, with its node_modules installed by ./build.sh bench) at
+// /tfjs/, on a loopback port, and returns the root URL without a slash.
+func startBenchServer(t *testing.T) string {
+	t.Helper()
+	root := RepoRoot(t)
+	tfjs := filepath.Join(root, "bench", "tfjs")
+	if _, err := os.Stat(filepath.Join(tfjs, "node_modules", "@tensorflow", "tfjs-backend-wasm")); err != nil {
+		t.Fatalf("bench/tfjs has no node_modules (run ./build.sh bench, which runs npm ci there): %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(filepath.Join(root, "public"))))
+	mux.Handle("/tfjs/", http.StripPrefix("/tfjs/", http.FileServer(http.Dir(tfjs))))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

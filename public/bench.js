@@ -1,0 +1,404 @@
+"use strict";
+// bench.js is two things. In bench.html it drives the benchmark: it runs
+// bench.wasm (the Go benchmark of package core/bench) in Web Workers, shows
+// the figures, and sets window.benchResult to the same JSON report that
+// `dpo bench -json` prints, with the browser-only parts added (SIMD
+// self-test, data-parallel scaling over k workers, the small preset's
+// memory, and TensorFlow.js on the same step when its files are served).
+// Loaded as a Web Worker (new Worker("bench.js")), it is the loader of
+// bench.wasm and relays requests to it.
+//
+// URL parameters of bench.html: runs (timed steps, default 15), workers
+// (most workers for the scaling, default navigator.hardwareConcurrency),
+// tfjs (where bench/tfjs/ is served, e.g. /tfjs/; absent: no comparison),
+// auto (start at once), selftest=only (run the SIMD self-test alone).
+
+if (typeof document === "undefined") {
+  benchWorker();
+} else {
+  document.addEventListener("DOMContentLoaded", benchPage);
+}
+
+// ---------------------------------------------------------------- worker
+
+function benchWorker() {
+  importScripts("wasm_exec.js", "simd.js");
+  const ready = (async () => {
+    const go = new Go();
+    const { instance } = await WebAssembly.instantiateStreaming(fetch("bench.wasm"), dpoSimd.importObject(go));
+    await dpoSimd.attach(instance);
+    self.dpoGoMemory = instance.exports.mem;
+    go.run(instance); // main installs self.dpoBench, then waits for requests
+    if (typeof self.dpoBench !== "function") {
+      throw new Error("bench.wasm did not start");
+    }
+  })();
+  self.onmessage = async (event) => {
+    const { id, req, data } = event.data;
+    try {
+      await ready;
+      const out = self.dpoBench(JSON.stringify(req), data);
+      self.postMessage({ id, json: out.json, data: out.data }, out.data ? [out.data.buffer] : []);
+    } catch (err) {
+      self.postMessage({ id, error: String((err && err.message) || err) });
+    }
+  };
+}
+
+// ---------------------------------------------------------------- page
+
+// startWorker starts a worker that answers {id, req, data} messages and
+// returns call(req, data) → Promise<{value, data}>.
+function startWorker(url) {
+  const w = new Worker(url);
+  const pending = new Map();
+  let next = 0;
+  const failAll = (err) => {
+    for (const p of pending.values()) {
+      p.reject(err);
+    }
+    pending.clear();
+  };
+  w.onmessage = (event) => {
+    const { id, json, data, error } = event.data;
+    const p = pending.get(id);
+    pending.delete(id);
+    if (!p) {
+      return;
+    }
+    if (error) {
+      p.reject(new Error(error));
+      return;
+    }
+    const value = JSON.parse(json);
+    if (value && value.error) {
+      p.reject(new Error(value.error));
+    } else {
+      p.resolve({ value, data });
+    }
+  };
+  w.onerror = (event) => {
+    event.preventDefault();
+    failAll(new Error(url + ": " + (event.message || "the worker failed")));
+  };
+  return {
+    call(req, data) {
+      return new Promise((resolve, reject) => {
+        const id = next++;
+        pending.set(id, { resolve, reject });
+        w.postMessage({ id, req, data }, data ? [data.buffer] : []);
+      });
+    },
+    terminate() {
+      failAll(new Error("terminated"));
+      w.terminate();
+    },
+  };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function timing(ms) {
+  const r = (x) => Math.round(x * 1000) / 1000;
+  return { median_ms: r(median(ms)), min_ms: r(Math.min(...ms)) };
+}
+
+function intParam(params, name, fallback, lo, hi) {
+  const v = Number.parseInt(params.get(name) || "", 10);
+  return Number.isFinite(v) && v >= lo && v <= hi ? v : fallback;
+}
+
+function benchPage() {
+  const params = new URLSearchParams(location.search);
+  const cores = navigator.hardwareConcurrency || 1;
+  const form = document.getElementById("controls");
+  form.runs.value = intParam(params, "runs", 15, 1, 1000);
+  form.workers.value = intParam(params, "workers", cores, 1, 64);
+  document.getElementById("cores").textContent = String(cores);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(params, form);
+  });
+  if (params.has("auto") || params.get("selftest") === "only") {
+    run(params, form);
+  }
+}
+
+function setStatus(text) {
+  document.getElementById("status").textContent = text;
+}
+
+async function run(params, form) {
+  const button = form.querySelector("button");
+  button.disabled = true;
+  window.benchResult = undefined;
+  window.benchError = undefined;
+  try {
+    const report = await measure(params, Number(form.runs.value), Number(form.workers.value));
+    window.benchResult = report;
+    setStatus("done");
+  } catch (err) {
+    window.benchError = String((err && err.message) || err);
+    setStatus("failed: " + window.benchError);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function measure(params, runs, maxWorkers) {
+  const out = document.getElementById("results");
+  out.replaceChildren();
+  const report = {
+    platform: "js/wasm",
+    results: [],
+    user_agent: navigator.userAgent,
+    cores: navigator.hardwareConcurrency || 1,
+  };
+  setStatus("starting bench.wasm…");
+  const w = startWorker("bench.js");
+  let info;
+  try {
+    info = (await w.call({ op: "info" })).value;
+    setStatus("SIMD self-test…");
+    report.self_test = (await w.call({ op: "selftest" })).value;
+    renderSelfTest(out, report.self_test);
+    if (params.get("selftest") === "only") {
+      return report;
+    }
+    const options = { ...info.config, runs };
+    const sets = info.simd && report.self_test.ok ? [false, true] : [false];
+    for (const simd of sets) {
+      setStatus(`bench config, ${simd ? "SIMD128" : "scalar"} kernels…`);
+      report.results.push((await w.call({ op: "bench", options, simd })).value);
+    }
+  } finally {
+    w.terminate();
+  }
+  renderResults(out, report.results);
+  const simd = report.results.length > 1;
+
+  setStatus("small preset in a fresh instance (memory)…");
+  const m = startWorker("bench.js");
+  try {
+    const small = { ...info.small, runs: 3, warmup: 1, kernels: false, train_only: true };
+    report.memory = (await m.call({ op: "bench", options: small, simd })).value;
+  } finally {
+    m.terminate();
+  }
+  renderMemory(out, report.memory);
+
+  report.workers = await scaling(info.config, simd, maxWorkers);
+  renderScaling(out, report.workers, report.cores);
+
+  const tfjs = params.get("tfjs");
+  if (tfjs) {
+    setStatus("TensorFlow.js on the same step…");
+    report.tfjs = await runTfjs(tfjs, info.config, runs);
+    renderTfjs(out, report.tfjs, report.results[report.results.length - 1]);
+  }
+  return report;
+}
+
+// scaling trains the bench config on k = 1..maxWorkers workers: each
+// computes its shard's gradient, the page sums them in shard order
+// (Float32Array sums round as float32 sums) and every worker applies the
+// sum. It reports step times and the largest differences from one worker.
+async function scaling(config, simd, maxWorkers) {
+  const warmup = 2;
+  const steps = 12;
+  const rows = [];
+  let base = null;
+  for (let k = 1; k <= maxWorkers; k++) {
+    setStatus(`data-parallel training on ${k} worker${k > 1 ? "s" : ""}…`);
+    const ws = [];
+    for (let j = 0; j < k; j++) {
+      ws.push(startWorker("bench.js"));
+    }
+    try {
+      const init = await Promise.all(ws.map((w) => w.call({ op: "shard_init", options: config, simd })));
+      const times = [];
+      const losses = [];
+      for (let s = 0; s < warmup + steps; s++) {
+        const t0 = performance.now();
+        const grads = await Promise.all(ws.map((w, j) => w.call({ op: "shard_grad", j, k })));
+        const sum = grads[0].data;
+        for (let j = 1; j < k; j++) {
+          const g = grads[j].data;
+          for (let i = 0; i < sum.length; i++) {
+            sum[i] += g[i];
+          }
+        }
+        const shards = grads.map((g) => g.value);
+        const applied = await Promise.all(
+          ws.map((w, j) => w.call({ op: "apply", shards }, j === k - 1 ? sum : sum.slice())),
+        );
+        if (s >= warmup) {
+          times.push(performance.now() - t0);
+        }
+        losses.push(applied[0].value.loss);
+      }
+      const weights = (await ws[0].call({ op: "weights" })).data;
+      const row = {
+        workers: k,
+        kernel_set: init[0].value.kernel_set,
+        step_ms: timing(times),
+        pairs_per_s: 0,
+        speedup: 1,
+        efficiency: 1,
+        max_loss_diff: 0,
+        max_weight_diff: 0,
+      };
+      row.pairs_per_s = Math.round((config.pairs / (row.step_ms.median_ms / 1000)) * 10) / 10;
+      if (base === null) {
+        base = { row, losses, weights };
+      } else {
+        row.speedup = Math.round((row.pairs_per_s / base.row.pairs_per_s) * 1000) / 1000;
+        row.efficiency = Math.round((row.speedup / k) * 1000) / 1000;
+        row.max_loss_diff = Math.max(...losses.map((l, i) => Math.abs(l - base.losses[i])));
+        let d = 0;
+        for (let i = 0; i < weights.length; i++) {
+          d = Math.max(d, Math.abs(weights[i] - base.weights[i]));
+        }
+        row.max_weight_diff = d;
+      }
+      rows.push(row);
+    } finally {
+      ws.forEach((w) => w.terminate());
+    }
+  }
+  return rows;
+}
+
+// runTfjs runs bench/tfjs's worker (served at base) on the same step.
+async function runTfjs(base, config, runs) {
+  const w = startWorker(base + "bench-worker.js");
+  try {
+    return (await w.call({ op: "run", base, config, runs, warmup: config.warmup })).value;
+  } catch (err) {
+    return { name: "TensorFlow.js", backend: "wasm", step_ms: { median_ms: 0, min_ms: 0 }, first_loss: 0, error: String(err.message || err) };
+  } finally {
+    w.terminate();
+  }
+}
+
+// ---------------------------------------------------------------- rendering
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined) {
+    e.textContent = text;
+  }
+  if (cls) {
+    e.className = cls;
+  }
+  return e;
+}
+
+function table(head, rows) {
+  const t = el("table");
+  const tr = el("tr");
+  head.forEach((h) => tr.append(el("th", h)));
+  t.append(el("thead"));
+  t.firstChild.append(tr);
+  const body = el("tbody");
+  for (const r of rows) {
+    const row = el("tr");
+    r.forEach((c, i) => row.append(el(i === 0 ? "th" : "td", c)));
+    body.append(row);
+  }
+  t.append(body);
+  return t;
+}
+
+const mib = (b) => (b / 1048576).toFixed(1) + " MiB";
+const ms = (t) => `${t.median_ms.toFixed(1)} (${t.min_ms.toFixed(1)})`;
+
+function renderSelfTest(out, st) {
+  out.append(el("h2", `SIMD self-test: ${st.ok ? "passed" : "FAILED"}`));
+  const ul = el("ul", undefined, "selftest");
+  for (const c of st.checks) {
+    ul.append(el("li", `${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail}`));
+  }
+  out.append(ul);
+}
+
+function renderResults(out, results) {
+  out.append(el("h2", "Bench config in this browser"));
+  const r0 = results[0];
+  out.append(
+    el(
+      "p",
+      `${r0.preset} model (${r0.params} parameters), ${r0.pairs} pairs of ${r0.seq_len}-token sequences, ` +
+        `${r0.response}-token responses; median (min) of ${r0.runs} steps.`,
+    ),
+  );
+  const head = [""].concat(results.map((r) => r.kernel_set));
+  const rows = [
+    ["step_ms", ...results.map((r) => ms(r.step_ms))],
+    ["train_step_ms", ...results.map((r) => ms(r.train_step_ms))],
+    ["tokens/s", ...results.map((r) => String(r.tokens_per_s))],
+    ["allocations per step", ...results.map((r) => String(r.allocs_per_step))],
+    ["wasm memory", ...results.map((r) => mib(r.wasm_memory_bytes))],
+  ];
+  out.append(table(head, rows));
+  out.append(el("h3", "Kernels at the model's shapes (ms per call, GFLOP/s)"));
+  const krows = r0.kernels.map((k, i) => [
+    k.name,
+    ...results.map((r) => {
+      const x = r.kernels[i];
+      return x.gflops ? `${x.ms.median_ms.toFixed(3)} ms, ${x.gflops.toFixed(2)}` : `${x.ms.median_ms.toFixed(3)} ms`;
+    }),
+  ]);
+  out.append(table(head, krows));
+}
+
+function renderMemory(out, m) {
+  out.append(el("h2", "Memory"));
+  out.append(
+    el(
+      "p",
+      `${m.preset} preset (${m.params} parameters, ${m.kernel_set} kernels) training on the bench pairs in a fresh ` +
+        `instance: wasm memory ${mib(m.wasm_memory_bytes)}, Go heap ${mib(m.heap_bytes)}, ` +
+        `train_step_ms ${ms(m.train_step_ms)}.`,
+    ),
+  );
+}
+
+function renderScaling(out, rows, cores) {
+  out.append(el("h2", `Data-parallel training on Web Workers (${cores} cores reported)`));
+  out.append(
+    table(
+      ["workers", "kernels", "step_ms", "pairs/s", "speedup", "efficiency", "max |Δloss| vs 1", "max |Δweight| vs 1"],
+      rows.map((r) => [
+        String(r.workers),
+        r.kernel_set,
+        ms(r.step_ms),
+        r.pairs_per_s.toFixed(1),
+        r.speedup.toFixed(2) + "×",
+        r.efficiency.toFixed(2),
+        r.max_loss_diff.toExponential(2),
+        r.max_weight_diff.toExponential(2),
+      ]),
+    ),
+  );
+}
+
+function renderTfjs(out, t, best) {
+  out.append(el("h2", "TensorFlow.js on the same step"));
+  if (t.error) {
+    out.append(el("p", `${t.name} (${t.backend}) did not run: ${t.error}`));
+    return;
+  }
+  out.append(
+    el(
+      "p",
+      `${t.name}, ${t.backend} backend: step_ms ${ms(t.step_ms)}, first loss ${t.first_loss.toFixed(6)}. ` +
+        `Go ${best.kernel_set}: step_ms ${ms(best.step_ms)}, ` +
+        `${(t.step_ms.median_ms / best.step_ms.median_ms).toFixed(2)}× the speed of ${t.name}.`,
+    ),
+  );
+}

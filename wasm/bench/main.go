@@ -1,0 +1,193 @@
+//go:build js && wasm
+
+// Command bench is the benchmark's Web Worker program (public/bench.wasm).
+// public/bench.js runs it in a dedicated worker after simd.js has attached
+// the SIMD kernels; main installs self.dpoBench(request, data), which runs
+// one request synchronously and returns {json, data}: json is the answer as
+// a JSON string, data a Float32Array for the requests that move gradients
+// or weights (data-parallel training).
+//
+// Requests (JSON objects with an "op"):
+//
+//	info        → {simd, go_version, config, small}: SIMD attached, the bench config and its small-preset twin
+//	bench       {options, simd} → bench.Result (the same figures `dpo bench` prints)
+//	selftest    → bench.SelfTest: SIMD kernels and model against the portable kernels
+//	shard_init  {options, simd} → {params}: a trainer on the bench config's pairs
+//	shard_grad  {j, k} → train.Shard, data = this worker's shard gradient
+//	apply       {shards}, data = the sum of the shards' gradients → train.StepResult
+//	weights     → data = the policy's parameters
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"syscall/js"
+	"unsafe"
+
+	"dpoplayground/core/bench"
+	"dpoplayground/core/tensor"
+	"dpoplayground/core/train"
+	"dpoplayground/wasm/simd"
+)
+
+func main() {
+	w := &worker{}
+	js.Global().Set("dpoBench", js.FuncOf(func(this js.Value, args []js.Value) any {
+		var data js.Value
+		if len(args) > 1 {
+			data = args[1]
+		}
+		out, payload, err := w.handle(args[0].String(), data)
+		if err != nil {
+			out, _ = json.Marshal(map[string]string{"error": err.Error()})
+		}
+		res := js.Global().Get("Object").New()
+		res.Set("json", string(out))
+		if payload != nil {
+			res.Set("data", float32sToJS(payload))
+		}
+		return res
+	}))
+	select {}
+}
+
+// request is any op's request; each op reads its fields.
+type request struct {
+	Op      string        `json:"op"`
+	Options bench.Options `json:"options"`
+	SIMD    bool          `json:"simd"`
+	J       int           `json:"j"`
+	K       int           `json:"k"`
+	Shards  []train.Shard `json:"shards"`
+}
+
+// worker is the state between requests: the data-parallel trainer.
+type worker struct {
+	tr  *train.Trainer
+	sum []float32
+}
+
+func (w *worker) handle(reqJSON string, data js.Value) ([]byte, []float32, error) {
+	var req request
+	if err := json.Unmarshal([]byte(reqJSON), &req); err != nil {
+		return nil, nil, fmt.Errorf("bench worker: bad request: %w", err)
+	}
+	switch req.Op {
+	case "info":
+		micro, err := bench.Config("micro")
+		if err != nil {
+			return nil, nil, err
+		}
+		small, err := bench.Config("small")
+		if err != nil {
+			return nil, nil, err
+		}
+		return marshal(map[string]any{"simd": simd.Available(), "go_version": runtime.Version(), "config": micro, "small": small})
+	case "bench":
+		if err := useKernels(req.SIMD); err != nil {
+			return nil, nil, err
+		}
+		r, err := bench.Run(req.Options)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.WasmMemoryBytes = wasmMemoryBytes()
+		return marshal(r)
+	case "selftest":
+		return marshal(selfTest())
+	case "shard_init":
+		if err := useKernels(req.SIMD); err != nil {
+			return nil, nil, err
+		}
+		tr, err := bench.NewTrainer(req.Options)
+		if err != nil {
+			return nil, nil, err
+		}
+		w.tr = tr
+		return marshal(map[string]any{"params": len(tr.Grad()), "kernel_set": tensor.CurrentKernels().Name})
+	case "shard_grad":
+		if w.tr == nil {
+			return nil, nil, fmt.Errorf("bench worker: shard_grad before shard_init")
+		}
+		sh, err := w.tr.ShardGrad(req.J, req.K)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, _, err := marshal(sh)
+		return out, w.tr.Grad(), err
+	case "apply":
+		if w.tr == nil {
+			return nil, nil, fmt.Errorf("bench worker: apply before shard_init")
+		}
+		if data.Type() != js.TypeObject || data.Length() != len(w.tr.Grad()) {
+			return nil, nil, fmt.Errorf("bench worker: apply needs a Float32Array of %d gradient values", len(w.tr.Grad()))
+		}
+		if cap(w.sum) < data.Length() {
+			w.sum = make([]float32, data.Length())
+		}
+		w.sum = w.sum[:data.Length()]
+		float32sFromJS(w.sum, data)
+		r, err := w.tr.ApplyGrad(w.sum, req.Shards)
+		if err != nil {
+			return nil, nil, err
+		}
+		return marshal(r)
+	case "weights":
+		if w.tr == nil {
+			return nil, nil, fmt.Errorf("bench worker: weights before shard_init")
+		}
+		out, _, err := marshal(map[string]int{"params": len(w.tr.Policy().Data)})
+		return out, w.tr.Policy().Data, err
+	}
+	return nil, nil, fmt.Errorf("bench worker: unknown op %q", req.Op)
+}
+
+func marshal(v any) ([]byte, []float32, error) {
+	b, err := json.Marshal(v)
+	return b, nil, err
+}
+
+// useKernels selects the SIMD kernels (when asked and available) or the
+// portable ones.
+func useKernels(wantSIMD bool) error {
+	if !wantSIMD {
+		tensor.SetKernels(tensor.Scalar)
+		return nil
+	}
+	if !simd.Enable() {
+		return fmt.Errorf("bench worker: SIMD was asked for but is not available (or failed its check)")
+	}
+	return nil
+}
+
+// wasmMemoryBytes is the size of this instance's memory (bench.js sets
+// self.dpoGoMemory to the instance's exported memory).
+func wasmMemoryBytes() uint64 {
+	m := js.Global().Get("dpoGoMemory")
+	if m.Type() != js.TypeObject {
+		return 0
+	}
+	return uint64(m.Get("buffer").Get("byteLength").Float())
+}
+
+func bytesOf(s []float32) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), 4*len(s))
+}
+
+// float32sToJS copies s into a new Float32Array (WebAssembly and typed arrays
+// are both little-endian).
+func float32sToJS(s []float32) js.Value {
+	arr := js.Global().Get("Float32Array").New(len(s))
+	js.CopyBytesToJS(js.Global().Get("Uint8Array").New(arr.Get("buffer")), bytesOf(s))
+	return arr
+}
+
+// float32sFromJS copies the Float32Array a into s (same length).
+func float32sFromJS(s []float32, a js.Value) {
+	u8 := js.Global().Get("Uint8Array").New(a.Get("buffer"), a.Get("byteOffset"), a.Get("byteLength"))
+	js.CopyBytesToGo(bytesOf(s), u8)
+}
