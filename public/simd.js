@@ -31,6 +31,8 @@
     available: () => (kernels === null ? 0 : 1),
     gemm: (c, ldc, a, ars, acs, b, ldb, m, k, n, acc) => kernels.gemm(c, ldc, a, ars, acs, b, ldb, m, k, n, acc),
     transpose: (dst, src, rows, cols, lds) => kernels.transpose(dst, src, rows, cols, lds),
+    expf: (dst, src, n, shift) => kernels.expf(dst, src, n, shift),
+    gelu: (out, th, inp, n) => kernels.gelu(out, th, inp, n),
   };
 
   scope.dpoSimd = {

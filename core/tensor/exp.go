@@ -68,12 +68,31 @@ func expf(x float32) float32 {
 const expChunk = 256
 
 // expfs sets dst[i] = expf(src[i] − shift) for every i; dst must not overlap
-// src. It is expf written into a loop without calls or data-dependent
-// branches: compiled to WebAssembly, a Go call or a branch per element costs
-// more than the polynomial. The loop computes every element (the float-to-
-// int conversion and the masked table index are safe for any argument);
-// the rare ones outside |x| < 87 are then replaced by expf's value.
+// src. The kernel set's Exp computes what it can (the portable one: all),
+// the portable loop the rest, and the rare arguments outside |x| < 87 are
+// then replaced by expf's value.
 func expfs(dst, src []float32, shift float32) {
+	dst = dst[:len(src)]
+	if done := kern.Exp(dst, src, shift); done < len(src) {
+		expfsPortable(dst[done:], src[done:], shift)
+	}
+	fixLarge(dst, src, shift)
+}
+
+// fixLarge sets dst[i] = expf(src[i] − shift) where the argument is outside
+// |x| < 87 (or NaN).
+func fixLarge(dst, src []float32, shift float32) {
+	for i := nextLarge(src, 0, shift); i < len(src); i = nextLarge(src, i+1, shift) {
+		dst[i] = expf(src[i] - shift)
+	}
+}
+
+// expfsPortable is the portable Exp kernel: expf written into a loop without
+// calls or data-dependent branches (compiled to WebAssembly, a Go call or a
+// branch per element costs more than the polynomial). It computes every
+// element, the float-to-int conversion and the masked table index being
+// safe for any argument; those outside |x| < 87 get a meaningless value.
+func expfsPortable(dst, src []float32, shift float32) int {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		x := v - shift
@@ -90,9 +109,7 @@ func expfs(dst, src []float32, shift float32) {
 		y := p*(r*r) + r + 1
 		dst[i] = y * pow2f[(k+127)&255]
 	}
-	for i := nextLarge(src, 0, shift); i < len(src); i = nextLarge(src, i+1, shift) {
-		dst[i] = expf(src[i] - shift)
-	}
+	return len(src)
 }
 
 // nextLarge returns the first index from i on whose argument src[i] − shift

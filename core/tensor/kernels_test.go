@@ -265,3 +265,50 @@ func TestAttentionMatchesNaive(t *testing.T) {
 		t.Fatalf("dqkv[%d] = %v, naive %v", i, dqkv[i], dqkvN[i])
 	}
 }
+
+// A kernel set's Exp and GELU may stop early: the package finishes the
+// elements and recomputes the large arguments, so results do not change.
+func TestElementwiseKernelsMayStopEarly(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	n := 1030
+	src := randVec(r, n, 40) // many arguments beyond |x| < 87
+	segs := []Segment{{0, 37}, {37, 64}}
+	qkv := randVec(r, 101*3*16, 3)
+	run := func() (exp, out, th, att []float32) {
+		exp, out, th = make([]float32, n), make([]float32, n), make([]float32, n)
+		expfs(exp, src, 2)
+		GELUKeep(out, th, src)
+		att = make([]float32, AttentionSize(segs, 2))
+		Attention(make([]float32, 101*16), att, qkv, segs, 16, 2)
+		return
+	}
+	e0, o0, t0, a0 := run()
+	halves := 0
+	prev := SetKernels(Kernels{Name: "halves",
+		Exp: func(dst, src []float32, shift float32) int {
+			halves++
+			h := len(src) / 2
+			Scalar.Exp(dst[:h], src[:h], shift)
+			for i := range dst[:h] {
+				if x := src[i] - shift; !(x < 87 && x > -87) {
+					dst[i] = -1 // any value: the package recomputes it
+				}
+			}
+			return h
+		},
+		GELU: func(out, th, inp []float32) int {
+			halves++
+			return Scalar.GELU(out[:len(inp)/3], th[:len(inp)/3], inp[:len(inp)/3])
+		},
+	})
+	defer SetKernels(prev)
+	e1, o1, t1, a1 := run()
+	if halves == 0 {
+		t.Fatal("the installed Exp and GELU were not called")
+	}
+	for name, pair := range map[string][2][]float32{"exp": {e0, e1}, "gelu": {o0, o1}, "tanh": {t0, t1}, "attention": {a0, a1}} {
+		if i, ok := sameBits(pair[1], pair[0]); !ok {
+			t.Errorf("%s[%d] = %v with the partial kernels, %v without", name, i, pair[1][i], pair[0][i])
+		}
+	}
+}

@@ -87,6 +87,15 @@ func GELU(out, inp []float32) {
 func GELUKeep(out, th, inp []float32) {
 	out = out[:len(inp)]
 	th = th[:len(inp)]
+	if done := kern.GELU(out, th, inp); done < len(inp) {
+		geluKeepPortable(out[done:], th[done:], inp[done:])
+	}
+}
+
+// geluKeepPortable is the portable GELU kernel (see GELUKeep).
+func geluKeepPortable(out, th, inp []float32) int {
+	out = out[:len(inp)]
+	th = th[:len(inp)]
 	var buf [expChunk]float32
 	for lo := 0; lo < len(inp); lo += expChunk {
 		hi := min(lo+expChunk, len(inp))
@@ -97,7 +106,8 @@ func GELUKeep(out, th, inp []float32) {
 			t[i] = -2 * float32(math.Abs(float64(a)))
 		}
 		e := buf[:len(x)]
-		expfs(e, t, 0)
+		expfsPortable(e, t, 0)
+		fixLarge(e, t, 0)
 		for i, v := range x {
 			tv := (1 - e[i]) / (1 + e[i])
 			tv = float32(math.Copysign(float64(tv), float64(o[i])))
@@ -105,6 +115,7 @@ func GELUKeep(out, th, inp []float32) {
 			o[i] = 0.5 * v * (1 + tv)
 		}
 	}
+	return len(inp)
 }
 
 // GELUFromTanh recomputes GELU's output from its input and kept tanh; it

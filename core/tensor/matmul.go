@@ -79,13 +79,25 @@ type Gemm func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int,
 // changes a result. The package checks the shapes against the slices before
 // it calls a kernel, and calls none with m, k or n zero, so a kernel may read
 // memory without checks of its own.
+//
+// A set may also take over the two elementwise loops that dominate once
+// the products are fast, with results equal to the portable ones bit for
+// bit: Exp, the softmaxes' exponentials, sets dst[i] = e^(src[i] − shift)
+// as package tensor's float32 exponential does, except that elements whose
+// argument is outside |x| < 87 (or NaN) may hold any value (the package
+// recomputes them); GELU is GELUKeep. Both may stop early and return how
+// many leading elements they did; the package does the rest. Their slices
+// have equal lengths (dst and src do not overlap).
 type Kernels struct {
 	Name       string
 	NN, NT, TN Gemm
+	Exp        func(dst, src []float32, shift float32) int
+	GELU       func(out, th, inp []float32) int
 }
 
-// Scalar is the portable kernel set, 2×4 register tiles in plain Go.
-var Scalar = Kernels{Name: "scalar", NN: GemmNN, NT: GemmNT, TN: GemmTN}
+// Scalar is the portable kernel set: 2×4 register tiles and elementwise
+// loops in plain Go.
+var Scalar = Kernels{Name: "scalar", NN: GemmNN, NT: GemmNT, TN: GemmTN, Exp: expfsPortable, GELU: geluKeepPortable}
 
 // kern is the set in use.
 var kern = Scalar
@@ -103,6 +115,12 @@ func SetKernels(k Kernels) Kernels {
 	}
 	if k.TN == nil {
 		k.TN = Scalar.TN
+	}
+	if k.Exp == nil {
+		k.Exp = Scalar.Exp
+	}
+	if k.GELU == nil {
+		k.GELU = Scalar.GELU
 	}
 	if k.Name == "" {
 		k.Name = "custom"

@@ -32,7 +32,7 @@ func selfTest() bench.SelfTest {
 		return st
 	}
 	add("SIMD128 available", nil, "simd.wasm attached to the Go instance's memory")
-	add("kernels at sizes 1, 3, 17, 63, 65, 257 (NN, NT, TN, strided, acc)", simd.Verify(true),
+	add("kernels: products at sizes 1, 3, 17, 63, 65, 257 (NN, NT, TN, strided, acc); exp and GELU", simd.Verify(true),
 		"every element equal in every bit to the portable kernels', nothing written outside C")
 	o, err := bench.Config("micro")
 	if err != nil {

@@ -17,6 +17,10 @@
 ;; above, one rounded multiply and one rounded add per term (no fused
 ;; multiply-add), so the results equal the portable Go kernels bit for bit.
 ;; The main micro-kernel keeps a 4×8 tile of C in 8 vector registers.
+;;
+;; expf and gelu are package tensor's float32 exponential (expfs) and
+;; GELUKeep, four lanes at a time, with the same operations in the same
+;; order, so they too equal the Go code bit for bit.
 (module
   (import "env" "memory" (memory 0))
 
@@ -306,5 +310,86 @@
           (f32.load
             (i32.add (local.get $src) (i32.add (i32.mul (local.get $r0) (local.get $lds)) (i32.shl (local.get $c) (i32.const 2))))))
         (local.set $r0 (i32.add (local.get $r0) (i32.const 1)))
+        (br $next))))
+;; expf4 is tensor's expf polynomial on four lanes, for |x| < 87: k = x·log₂e
+  ;; rounded to nearest by adding and subtracting 1.5·2²³, Cody–Waite
+  ;; reduction r = x − k·ln2hi − k·ln2lo, Cephes's degree-5 polynomial, and
+  ;; scaling by 2^k built from its bits ((k + 127) << 23).
+  (func $expf4 (param $x v128) (result v128)
+    (local $fk v128) (local $r v128) (local $p v128)
+    (local.set $fk (f32x4.sub
+      (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 0x1.715476p+00 0x1.715476p+00 0x1.715476p+00 0x1.715476p+00))
+                 (v128.const f32x4 0x1.8p+23 0x1.8p+23 0x1.8p+23 0x1.8p+23))
+      (v128.const f32x4 0x1.8p+23 0x1.8p+23 0x1.8p+23 0x1.8p+23)))
+    (local.set $r (f32x4.sub (local.get $x)
+      (f32x4.mul (local.get $fk) (v128.const f32x4 0x1.63p-01 0x1.63p-01 0x1.63p-01 0x1.63p-01))))
+    (local.set $r (f32x4.sub (local.get $r)
+      (f32x4.mul (local.get $fk) (v128.const f32x4 -0x1.bd0106p-13 -0x1.bd0106p-13 -0x1.bd0106p-13 -0x1.bd0106p-13))))
+    (local.set $p (f32x4.add (f32x4.mul (v128.const f32x4 0x1.a0d2cep-13 0x1.a0d2cep-13 0x1.a0d2cep-13 0x1.a0d2cep-13) (local.get $r))
+                             (v128.const f32x4 0x1.6e879cp-10 0x1.6e879cp-10 0x1.6e879cp-10 0x1.6e879cp-10)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+                             (v128.const f32x4 0x1.11121p-07 0x1.11121p-07 0x1.11121p-07 0x1.11121p-07)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+                             (v128.const f32x4 0x1.555382p-05 0x1.555382p-05 0x1.555382p-05 0x1.555382p-05)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+                             (v128.const f32x4 0x1.555554p-03 0x1.555554p-03 0x1.555554p-03 0x1.555554p-03)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r))
+                             (v128.const f32x4 0x1p-01 0x1p-01 0x1p-01 0x1p-01)))
+    ;; y = (p·(r·r) + r) + 1
+    (local.set $p (f32x4.add
+      (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
+      (v128.const f32x4 1 1 1 1)))
+    (f32x4.mul (local.get $p)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $fk)) (v128.const i32x4 127 127 127 127))
+                 (i32.const 23))))
+
+  ;; expf writes dst[i] = e^(src[i] − shift) for i < n rounded down to a
+  ;; multiple of 4; lanes whose argument is outside |x| < 87 (or NaN) get an
+  ;; unspecified value, which package tensor replaces.
+  (func (export "expf") (param $dst i32) (param $src i32) (param $n i32) (param $shift f32)
+    (local $end i32) (local $sh v128)
+    (local.set $sh (f32x4.splat (local.get $shift)))
+    (local.set $end (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (v128.store align=4 (local.get $dst)
+          (call $expf4 (f32x4.sub (v128.load align=4 (local.get $src)) (local.get $sh))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $next))))
+
+  ;; gelu is tensor.GELUKeep for i < n rounded down to a multiple of 4:
+  ;; a = s·(x + 0.044715·x·x·x), t = copysign((1 − e)/(1 + e), a) with
+  ;; e = expf(−2|a|), th[i] = t, out[i] = 0.5·x·(1 + t). An argument −2|a| at
+  ;; or below −87, where Go takes the exact float64 exponential, is raised to
+  ;; −86.9: both give an e below 2⁻²⁵, so t is exactly 1 either way.
+  (func (export "gelu") (param $out i32) (param $th i32) (param $inp i32) (param $n i32)
+    (local $end i32) (local $x v128) (local $a v128) (local $e v128) (local $t v128)
+    (local.set $end (i32.add (local.get $inp) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $inp) (local.get $end)))
+        (local.set $x (v128.load align=4 (local.get $inp)))
+        ;; a = s·(x + ((0.044715·x)·x)·x)
+        (local.set $a (f32x4.mul (v128.const f32x4 0x1.988454p-01 0x1.988454p-01 0x1.988454p-01 0x1.988454p-01)
+          (f32x4.add (local.get $x)
+            (f32x4.mul (f32x4.mul (f32x4.mul (v128.const f32x4 0x1.6e4e26p-05 0x1.6e4e26p-05 0x1.6e4e26p-05 0x1.6e4e26p-05)
+                                              (local.get $x)) (local.get $x)) (local.get $x)))))
+        (local.set $e (call $expf4 (f32x4.max
+          (f32x4.mul (v128.const f32x4 -2 -2 -2 -2) (f32x4.abs (local.get $a)))
+          (v128.const f32x4 -0x1.5b999ap+06 -0x1.5b999ap+06 -0x1.5b999ap+06 -0x1.5b999ap+06))))
+        (local.set $t (f32x4.div (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $e))
+                                 (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
+        ;; copysign(t, a): t ≥ 0, so its bits or a's sign bit
+        (local.set $t (v128.or (v128.and (local.get $t) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))
+                               (v128.and (local.get $a) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+        (v128.store align=4 (local.get $th) (local.get $t))
+        (v128.store align=4 (local.get $out)
+          (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $x))
+                     (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $t))))
+        (local.set $inp (i32.add (local.get $inp) (i32.const 16)))
+        (local.set $th (i32.add (local.get $th) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br $next))))
 )

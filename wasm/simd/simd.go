@@ -7,9 +7,11 @@
 // and before go.run, and provides the dpo_simd functions imported below, so
 // the kernels read and write Go slices in place, with no copy.
 //
-// Every kernel sums in the order tensor.Gemm states, so results are bit for
-// bit those of the portable Go kernels, natively and in the browser: Enable
-// checks that on a set of awkward shapes before it installs the kernels.
+// Every kernel sums in the order tensor.Gemm states, and the exponential and
+// GELU run package tensor's float32 operations in the same order, so results
+// are bit for bit those of the portable Go kernels, natively and in the
+// browser: Enable checks that on a set of awkward shapes before it installs
+// the kernels.
 //
 // A page that loads a Go program importing this package must pass simd.js's
 // import object (dpoSimd.importObject(go)) to WebAssembly.instantiate, even in
@@ -34,9 +36,17 @@ func gemm(c unsafe.Pointer, ldc int32, a unsafe.Pointer, ars, acs int32, b unsaf
 //go:noescape
 func transpose(dst, src unsafe.Pointer, rows, cols, lds int32)
 
+//go:wasmimport dpo_simd expf
+//go:noescape
+func expf(dst, src unsafe.Pointer, n int32, shift float32)
+
+//go:wasmimport dpo_simd gelu
+//go:noescape
+func gelu(out, th, inp unsafe.Pointer, n int32)
+
 // Kernels is the SIMD128 kernel set. Only call its members after Available
 // reports true.
-var Kernels = tensor.Kernels{Name: "simd128", NN: gemmNN, NT: gemmNT, TN: gemmTN}
+var Kernels = tensor.Kernels{Name: "simd128", NN: gemmNN, NT: gemmNT, TN: gemmTN, Exp: expKernel, GELU: geluKernel}
 
 // Available reports whether simd.js attached the SIMD module: the browser
 // supports SIMD128 and simd.wasm loaded.
@@ -73,6 +83,24 @@ func gemmNN(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m,
 
 func gemmTN(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool) {
 	gemm(ptr(c), int32(ldc), ptr(a), 1, int32(lda), ptr(b), int32(ldb), int32(m), int32(k), int32(n), flag(acc))
+}
+
+// expKernel and geluKernel do the multiples of 4 elements; package tensor
+// does the rest (see tensor.Kernels).
+func expKernel(dst, src []float32, shift float32) int {
+	n := len(src) &^ 3
+	if n > 0 {
+		expf(ptr(dst), ptr(src), int32(n), shift)
+	}
+	return n
+}
+
+func geluKernel(out, th, inp []float32) int {
+	n := len(inp) &^ 3
+	if n > 0 {
+		gelu(ptr(out), ptr(th), ptr(inp), int32(n))
+	}
+	return n
 }
 
 // bt holds Bᵀ for the NT layout; the browser runs one goroutine at a time

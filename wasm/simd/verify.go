@@ -13,7 +13,8 @@ import (
 // and reports the first result that differs in any bit, or a write outside
 // C. The quick set (full false) takes a few milliseconds and guards Enable;
 // the full set crosses the awkward sizes 1, 3, 17, 63, 65 and 257 in every
-// dimension, with and without accumulation and with padded strides, and is
+// dimension of the products, with and without accumulation and with padded
+// strides, and runs the exponential and GELU at lengths up to 1031, and is
 // what the bench page's self-test runs. It needs Available.
 func Verify(full bool) error {
 	sizes := []int{1, 3, 5, 17}
@@ -81,6 +82,44 @@ func Verify(full bool) error {
 						}
 					}
 				}
+			}
+		}
+	}
+	return verifyElementwise(fill, full)
+}
+
+// verifyElementwise checks Exp and GELU against the portable kernels on
+// random arguments, large ones included, at lengths around multiples of 4.
+func verifyElementwise(fill func([]float32), full bool) error {
+	lengths := []int{1, 3, 4, 5, 17, 64}
+	if full {
+		lengths = append(lengths, 63, 65, 257, 1031)
+	}
+	for _, n := range lengths {
+		src := make([]float32, n)
+		fill(src)
+		for i := range src {
+			src[i] *= float32(1 + i%7*20) // up to ±121: some beyond |x| < 87
+		}
+		for _, shift := range []float32{0, 1.5, -90} {
+			got, want := make([]float32, n), make([]float32, n)
+			done := Kernels.Exp(got, src, shift)
+			tensor.Scalar.Exp(want, src, shift)
+			for i := 0; i < done; i++ {
+				x := src[i] - shift
+				if x > -87 && x < 87 && math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					return fmt.Errorf("simd: Exp n=%d shift=%v: element %d (argument %v) is %v, the portable kernel gives %v", n, shift, i, x, got[i], want[i])
+				}
+			}
+		}
+		out, th := make([]float32, n), make([]float32, n)
+		wout, wth := make([]float32, n), make([]float32, n)
+		done := Kernels.GELU(out, th, src)
+		tensor.Scalar.GELU(wout, wth, src)
+		for i := 0; i < done; i++ {
+			if math.Float32bits(out[i]) != math.Float32bits(wout[i]) || math.Float32bits(th[i]) != math.Float32bits(wth[i]) {
+				return fmt.Errorf("simd: GELU n=%d: element %d (input %v) is %v (tanh %v), the portable kernel gives %v (tanh %v)",
+					n, i, src[i], out[i], th[i], wout[i], wth[i])
 			}
 		}
 	}
