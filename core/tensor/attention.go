@@ -50,7 +50,9 @@ func Attention(out, att, qkv []float32, segs []Segment, c, nh int) {
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	c3 := 3 * c
 	off := 0
-	var buf [expChunk]float32
+	scratch := getPack(expChunk, 0) // exponentials; a stack array would escape through the kernel set
+	defer putPack(scratch)
+	buf := scratch.panel
 	for _, g := range segs {
 		L := g.Len
 		base := g.Start * c3
@@ -64,7 +66,7 @@ func Attention(out, att, qkv []float32, segs []Segment, c, nh int) {
 				r1 := min(r0+attnBlock, L)
 				gemmNT(A[r0*L:], L, q[r0*c3:], c3, k, c3, r1-r0, hs, r1, false)
 				for t := r0; t < r1; t++ {
-					softmaxRow(A[t*L:t*L+L], t, scale, &buf)
+					softmaxRow(A[t*L:t*L+L], t, scale, buf)
 				}
 				gemmNN(o[r0*c:], c, A[r0*L:], L, v, c3, r1-r0, r1, hs, false)
 			}
@@ -74,8 +76,8 @@ func Attention(out, att, qkv []float32, segs []Segment, c, nh int) {
 }
 
 // softmaxRow turns row[:t+1] (raw scores) into softmax(scale·row) and zeroes
-// the masked rest of the row; buf is exponential scratch.
-func softmaxRow(row []float32, t int, scale float32, buf *[expChunk]float32) {
+// the masked rest of the row; buf (expChunk values) is scratch.
+func softmaxRow(row []float32, t int, scale float32, buf []float32) {
 	live := row[:t+1]
 	maxv := float32(math.Inf(-1))
 	for u, s := range live {
@@ -160,7 +162,9 @@ func AttentionNaive(out, att, qkv []float32, segs []Segment, c, nh int) {
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	c3 := 3 * c
 	off := 0
-	var buf [expChunk]float32
+	scratch := getPack(expChunk, 0) // exponentials; a stack array would escape through the kernel set
+	defer putPack(scratch)
+	buf := scratch.panel
 	for _, g := range segs {
 		L := g.Len
 		for h := 0; h < nh; h++ {
@@ -175,7 +179,7 @@ func AttentionNaive(out, att, qkv []float32, segs []Segment, c, nh int) {
 					}
 					row[u] = s
 				}
-				softmaxRow(row, t, scale, &buf)
+				softmaxRow(row, t, scale, buf)
 				o := out[(g.Start+t)*c+h*hs : (g.Start+t)*c+h*hs+hs]
 				clear(o)
 				for u := 0; u <= t; u++ {

@@ -96,7 +96,7 @@ func GELUKeep(out, th, inp []float32) {
 func geluKeepPortable(out, th, inp []float32) int {
 	out = out[:len(inp)]
 	th = th[:len(inp)]
-	var buf [expChunk]float32
+	var buf [expChunk]float32 // static calls only: stays on the stack
 	for lo := 0; lo < len(inp); lo += expChunk {
 		hi := min(lo+expChunk, len(inp))
 		x, t, o := inp[lo:hi], th[lo:hi], out[lo:hi]

@@ -5,7 +5,9 @@ package tensor
 // lse[i] (the log-normaliser) for the backward pass and meanLogit[i], the mean
 // of the row (TRL's logits/* metrics).
 func LogSoftmaxGather(logp, lse, meanLogit, logits []float32, targets []int32, m, v int) {
-	var buf [expChunk]float32
+	scratch := getPack(expChunk, 0) // exponentials; a stack array would escape through the kernel set
+	defer putPack(scratch)
+	buf := scratch.panel
 	for i := 0; i < m; i++ {
 		row := logits[i*v : i*v+v]
 		maxv := row[0]
@@ -37,7 +39,9 @@ func LogSoftmaxGather(logp, lse, meanLogit, logits []float32, targets []int32, m
 //
 //	dlogits[i,j] = g[i]·([j = target[i]] − softmax(logits[i])_j)
 func LogSoftmaxGatherBackward(dlogits, logits, lse []float32, targets []int32, g []float32, m, v int) {
-	var buf [expChunk]float32
+	scratch := getPack(expChunk, 0) // exponentials; a stack array would escape through the kernel set
+	defer putPack(scratch)
+	buf := scratch.panel
 	for i := 0; i < m; i++ {
 		row := logits[i*v : i*v+v]
 		drow := dlogits[i*v : i*v+v]
