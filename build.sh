@@ -5,6 +5,7 @@
 #   ./build.sh serve [flags]   build, then serve on http://127.0.0.1:8080 (flags go to the server, e.g. -addr)
 #   ./build.sh test            run every test; installs what a fresh Debian machine lacks
 #   ./build.sh worker          build the Cloudflare Worker into build/worker/
+#   ./build.sh bench           speed benchmark natively and in headless Chromium (with TensorFlow.js), side by side
 set -Eeuo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -187,13 +188,17 @@ check_generated() {
 }
 
 build_wasm() {
-	step "build wasm (app.wasm: Vugu UI; worker.wasm: training worker)"
+	step "build wasm (app.wasm: Vugu UI; worker.wasm: training worker; bench.wasm: benchmark; simd.wasm: SIMD kernels)"
 	mkdir -p build/wasm
 	local name
-	for name in app worker; do
+	for name in app worker bench; do
 		GOOS=js GOARCH=wasm go build -trimpath -buildvcs=false -o "build/wasm/$name.wasm" "./wasm/$name"
 		install_if_changed "build/wasm/$name.wasm" "public/$name.wasm"
 	done
+	command -v wat2wasm >/dev/null 2>&1 ||
+		die "wat2wasm not found: it assembles wasm/simd/kernels.wat into public/simd.wasm. Install wabt ('sudo apt-get install wabt'; ./build.sh test installs it)."
+	wat2wasm wasm/simd/kernels.wat -o build/wasm/simd.wasm
+	install_if_changed build/wasm/simd.wasm public/simd.wasm
 }
 
 copy_js_support() {
@@ -405,6 +410,33 @@ cmd_test() {
 	printf 'tests: %d passed, %d failed, %d skipped\n' "$TOTAL_PASSED" "$TOTAL_FAILED" "$TOTAL_SKIPPED"
 }
 
+# ---------------------------------------------------------------- bench
+
+# cmd_bench runs the speed benchmark (core/bench): public/bench.html in
+# headless Chromium, with the TensorFlow.js comparator of bench/tfjs served
+# beside it, then the same benchmark natively, and prints the two side by
+# side (wasm/native, SIMD/scalar, TensorFlow.js, worker scaling).
+cmd_bench() {
+	check_go
+	ensure_test_deps
+	build_wasm
+	copy_js_support
+	step "install the TensorFlow.js comparator (npm ci in bench/tfjs)"
+	command -v npm >/dev/null 2>&1 || die "npm not found: the TensorFlow.js comparator needs Node.js 20 or newer with npm."
+	if [[ ! -d bench/tfjs/node_modules/@tensorflow/tfjs-backend-wasm || bench/tfjs/package-lock.json -nt bench/tfjs/node_modules/.package-lock.json ]]; then
+		(cd bench/tfjs && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+	scratch
+	export TMPDIR="$SCRATCH"
+	mkdir -p build/bench
+	step "browser benchmark: public/bench.html in headless Chromium (a few minutes)"
+	DPO_E2E_SKIP_BUILD=1 DPO_BENCH_OUT="$ROOT/build/bench/browser.json" DPO_E2E_SCREENSHOTS="$ROOT/build/bench" \
+		go test -tags e2e -run '^TestBenchPage$' -count 1 -timeout 15m ./e2e/
+	step "native benchmark (dpo bench) beside the browser's"
+	go run ./cmd/dpo bench -compare build/bench/browser.json
+	echo "browser report: build/bench/browser.json; page screenshot: build/bench/bench.png"
+}
+
 cmd_serve() {
 	cmd_build
 	step "serve"
@@ -422,6 +454,7 @@ serve)
 	;;
 test) cmd_test ;;
 worker) cmd_worker ;;
--h | --help | help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' ;;
-*) die "unknown command '$1'; use one of: build (default), serve, test, worker" ;;
+bench) cmd_bench ;;
+-h | --help | help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' ;;
+*) die "unknown command '$1'; use one of: build (default), serve, test, worker, bench" ;;
 esac

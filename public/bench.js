@@ -206,7 +206,8 @@ async function measure(params, runs, maxWorkers) {
 // scaling trains the bench config on k = 1..maxWorkers workers: each
 // computes its shard's gradient, the page sums them in shard order
 // (Float32Array sums round as float32 sums) and every worker applies the
-// sum. It reports step times and the largest differences from one worker.
+// sum. It reports step times (from one round of replies to the next) and
+// the largest differences from one worker.
 async function scaling(config, simd, maxWorkers) {
   const warmup = 2;
   const steps = 12;
@@ -222,24 +223,44 @@ async function scaling(config, simd, maxWorkers) {
       const init = await Promise.all(ws.map((w) => w.call({ op: "shard_init", options: config, simd })));
       const times = [];
       const losses = [];
-      for (let s = 0; s < warmup + steps; s++) {
-        const t0 = performance.now();
-        const grads = await Promise.all(ws.map((w, j) => w.call({ op: "shard_grad", j, k })));
-        const sum = grads[0].data;
+      const gradMS = []; // the slowest worker's shard gradient, inside Go
+      const applyMS = []; // the slowest worker's update, inside Go
+      // Each message applies the previous step (its shards and summed
+      // gradient) and computes the worker's shard of the next: one round
+      // trip per worker and step.
+      let prev = null;
+      let t0 = performance.now();
+      for (let s = 0; s <= warmup + steps + 1; s++) {
+        const last = s === warmup + steps + 1; // applies the final step only
+        const replies = await Promise.all(
+          ws.map((w, j) => {
+            const req = { op: "shard_grad", j, k: last ? 0 : k, shards: prev ? prev.shards : [] };
+            return w.call(req, prev ? (j === k - 1 ? prev.sum : prev.sum.slice()) : undefined);
+          }),
+        );
+        const now = performance.now();
+        if (prev) {
+          losses.push(replies[0].value.applied_loss);
+          if (s > warmup && !last) {
+            times.push(now - t0);
+            applyMS.push(Math.max(...replies.map((r) => r.value.apply_ms)));
+          }
+        }
+        t0 = now;
+        if (last) {
+          break;
+        }
+        if (s >= warmup) {
+          gradMS.push(Math.max(...replies.map((r) => r.value.compute_ms)));
+        }
+        const sum = replies[0].data;
         for (let j = 1; j < k; j++) {
-          const g = grads[j].data;
+          const g = replies[j].data;
           for (let i = 0; i < sum.length; i++) {
             sum[i] += g[i];
           }
         }
-        const shards = grads.map((g) => g.value);
-        const applied = await Promise.all(
-          ws.map((w, j) => w.call({ op: "apply", shards }, j === k - 1 ? sum : sum.slice())),
-        );
-        if (s >= warmup) {
-          times.push(performance.now() - t0);
-        }
-        losses.push(applied[0].value.loss);
+        prev = { sum, shards: replies.map((r) => r.value.shard) };
       }
       const weights = (await ws[0].call({ op: "weights" })).data;
       const row = {
@@ -251,6 +272,8 @@ async function scaling(config, simd, maxWorkers) {
         efficiency: 1,
         max_loss_diff: 0,
         max_weight_diff: 0,
+        shard_ms: Math.round(median(gradMS) * 1000) / 1000,
+        apply_ms: Math.round(median(applyMS) * 1000) / 1000,
       };
       row.pairs_per_s = Math.round((config.pairs / (row.step_ms.median_ms / 1000)) * 10) / 10;
       if (base === null) {
@@ -372,11 +395,13 @@ function renderScaling(out, rows, cores) {
   out.append(el("h2", `Data-parallel training on Web Workers (${cores} cores reported)`));
   out.append(
     table(
-      ["workers", "kernels", "step_ms", "pairs/s", "speedup", "efficiency", "max |Δloss| vs 1", "max |Δweight| vs 1"],
+      ["workers", "kernels", "step_ms", "shard gradient ms", "apply ms", "pairs/s", "speedup", "efficiency", "max |Δloss| vs 1", "max |Δweight| vs 1"],
       rows.map((r) => [
         String(r.workers),
         r.kernel_set,
         ms(r.step_ms),
+        r.shard_ms.toFixed(1),
+        r.apply_ms.toFixed(1),
         r.pairs_per_s.toFixed(1),
         r.speedup.toFixed(2) + "×",
         r.efficiency.toFixed(2),

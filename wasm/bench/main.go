@@ -13,8 +13,11 @@
 //	bench       {options, simd} → bench.Result (the same figures `dpo bench` prints)
 //	selftest    → bench.SelfTest: SIMD kernels and model against the portable kernels
 //	shard_init  {options, simd} → {params}: a trainer on the bench config's pairs
-//	shard_grad  {j, k} → train.Shard, data = this worker's shard gradient
-//	apply       {shards}, data = the sum of the shards' gradients → train.StepResult
+//	shard_grad  {j, k, shards}, data → {applied_loss, apply_ms, shard, compute_ms}, data:
+//	            with shards and data (the previous step's shards and summed
+//	            gradient) it first applies that step; with k > 0 it then
+//	            computes shard j of k of the next step, returned with its
+//	            gradient as data (k = 0: apply only)
 //	weights     → data = the policy's parameters
 package main
 
@@ -23,6 +26,7 @@ import (
 	"fmt"
 	"runtime"
 	"syscall/js"
+	"time"
 	"unsafe"
 
 	"dpoplayground/core/bench"
@@ -107,32 +111,32 @@ func (w *worker) handle(reqJSON string, data js.Value) ([]byte, []float32, error
 		w.tr = tr
 		return marshal(map[string]any{"params": len(tr.Grad()), "kernel_set": tensor.CurrentKernels().Name})
 	case "shard_grad":
+		// Applies the previous step's summed gradient first when the request
+		// carries one (data and shards): one message per worker and step.
 		if w.tr == nil {
 			return nil, nil, fmt.Errorf("bench worker: shard_grad before shard_init")
+		}
+		var rep shardReply
+		t0 := time.Now()
+		if len(req.Shards) > 0 {
+			r, err := w.apply(req.Shards, data)
+			if err != nil {
+				return nil, nil, err
+			}
+			rep.AppliedLoss, rep.ApplyMS = r.Loss, ms(time.Since(t0))
+		}
+		t1 := time.Now()
+		if req.K == 0 { // apply only: the run's last step
+			out, _, err := marshal(rep)
+			return out, nil, err
 		}
 		sh, err := w.tr.ShardGrad(req.J, req.K)
 		if err != nil {
 			return nil, nil, err
 		}
-		out, _, err := marshal(sh)
+		rep.Shard, rep.ComputeMS = &sh, ms(time.Since(t1))
+		out, _, err := marshal(rep)
 		return out, w.tr.Grad(), err
-	case "apply":
-		if w.tr == nil {
-			return nil, nil, fmt.Errorf("bench worker: apply before shard_init")
-		}
-		if data.Type() != js.TypeObject || data.Length() != len(w.tr.Grad()) {
-			return nil, nil, fmt.Errorf("bench worker: apply needs a Float32Array of %d gradient values", len(w.tr.Grad()))
-		}
-		if cap(w.sum) < data.Length() {
-			w.sum = make([]float32, data.Length())
-		}
-		w.sum = w.sum[:data.Length()]
-		float32sFromJS(w.sum, data)
-		r, err := w.tr.ApplyGrad(w.sum, req.Shards)
-		if err != nil {
-			return nil, nil, err
-		}
-		return marshal(r)
 	case "weights":
 		if w.tr == nil {
 			return nil, nil, fmt.Errorf("bench worker: weights before shard_init")
@@ -142,6 +146,31 @@ func (w *worker) handle(reqJSON string, data js.Value) ([]byte, []float32, error
 	}
 	return nil, nil, fmt.Errorf("bench worker: unknown op %q", req.Op)
 }
+
+// shardReply is shard_grad's answer: the step applied first (its loss and
+// how long the update took) and the new shard (how long computing its
+// gradient took inside the worker).
+type shardReply struct {
+	AppliedLoss float64      `json:"applied_loss"`
+	ApplyMS     float64      `json:"apply_ms"`
+	Shard       *train.Shard `json:"shard,omitempty"`
+	ComputeMS   float64      `json:"compute_ms"`
+}
+
+// apply finishes the pending step with the summed gradient data.
+func (w *worker) apply(shards []train.Shard, data js.Value) (train.StepResult, error) {
+	if data.Type() != js.TypeObject || data.Length() != len(w.tr.Grad()) {
+		return train.StepResult{}, fmt.Errorf("bench worker: applying needs a Float32Array of %d gradient values", len(w.tr.Grad()))
+	}
+	if cap(w.sum) < data.Length() {
+		w.sum = make([]float32, data.Length())
+	}
+	w.sum = w.sum[:data.Length()]
+	float32sFromJS(w.sum, data)
+	return w.tr.ApplyGrad(w.sum, shards)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func marshal(v any) ([]byte, []float32, error) {
 	b, err := json.Marshal(v)
