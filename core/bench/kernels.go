@@ -70,7 +70,13 @@ func Shapes(c gpt.Config, n, m int) []Shape {
 // sampleTime is how long one timing sample runs (repeating the kernel).
 const sampleTime = 20 * time.Millisecond
 
-// measure times f: five samples of repeated calls, each about sampleTime.
+// kernelSamples is how many timing samples measure takes: the median is the
+// figure, the minimum (the least disturbed sample, on a shared machine) sits
+// beside it.
+const kernelSamples = 7
+
+// measure times f: kernelSamples samples of repeated calls, each about
+// sampleTime.
 func measure(f func()) Timing {
 	f() // warm caches and JIT tiers
 	reps := 1
@@ -86,7 +92,7 @@ func measure(f func()) Timing {
 		reps *= 4
 	}
 	var ds []time.Duration
-	for s := 0; s < 5; s++ {
+	for s := 0; s < kernelSamples; s++ {
 		t0 := time.Now()
 		for i := 0; i < reps; i++ {
 			f()
