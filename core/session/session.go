@@ -337,3 +337,32 @@ func (s *Session) Import(role string, configJSON, weights []byte) (ModelInfo, er
 
 // ClearImports forgets imported weights.
 func (s *Session) ClearImports() { s.importRef, s.importInit = nil, nil }
+
+// ShardGrad begins the next step of a data-parallel run over k workers, each
+// holding a Session configured with the same settings: it computes this
+// worker's share j of the step's gradient. The page sums the k gradients in
+// j order and gives every worker the sum and the k shards (ApplyGrad), so
+// their weights stay identical. The gradient belongs to the session and is
+// overwritten by the next ShardGrad.
+func (s *Session) ShardGrad(j, k int) (train.Shard, []float32, error) {
+	if s.tr == nil {
+		return train.Shard{}, nil, ErrNoRun
+	}
+	sh, err := s.tr.ShardGrad(j, k)
+	if err != nil {
+		return train.Shard{}, nil, err
+	}
+	return sh, s.tr.Grad(), nil
+}
+
+// ApplyGrad finishes a data-parallel step with the sum of the k gradients.
+func (s *Session) ApplyGrad(sum []float32, shards []train.Shard) (StepEvent, error) {
+	if s.tr == nil {
+		return StepEvent{}, ErrNoRun
+	}
+	r, err := s.tr.ApplyGrad(sum, shards)
+	if err != nil {
+		return StepEvent{}, err
+	}
+	return StepEvent{Metrics: r, Pairs: r.Pairs, Done: s.tr.Done()}, nil
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"dpoplayground/core/data"
+	"dpoplayground/core/train"
 )
 
 func quick() Settings {
@@ -204,5 +205,57 @@ func TestSettingsJSON(t *testing.T) {
 	var back Settings
 	if err := json.Unmarshal(b, &back); err != nil || back != st {
 		t.Errorf("round trip: %+v, %v", back, err)
+	}
+}
+
+// Two sessions splitting each step give the run of one session, within
+// float32 rounding, and stay in sync with each other.
+func TestDataParallelSessions(t *testing.T) {
+	st := quick()
+	st.SFTSteps, st.Steps = 2, 3
+	one, a, b := New(), New(), New()
+	for _, s := range []*Session{one, a, b} {
+		if _, err := s.Configure(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for step := 0; step < 5; step++ {
+		want, err := one.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sa, ga, err := a.ShardGrad(0, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := append([]float32(nil), ga...)
+		sb, gb, err := b.ShardGrad(1, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range gb {
+			sum[i] += v
+		}
+		shards := []train.Shard{sa, sb}
+		ea, err := a.ApplyGrad(append([]float32(nil), sum...), shards)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eb, err := b.ApplyGrad(sum, shards)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ea.Metrics.Loss != eb.Metrics.Loss || ea.Done != eb.Done {
+			t.Fatalf("step %d: the two workers disagree: %v vs %v", step+1, ea.Metrics.Loss, eb.Metrics.Loss)
+		}
+		if math.Abs(ea.Metrics.Loss-want.Metrics.Loss) > 1e-4*math.Max(1, math.Abs(want.Metrics.Loss)) || ea.Metrics.Step != want.Metrics.Step || ea.Metrics.Phase != want.Metrics.Phase {
+			t.Fatalf("step %d: split run %+v, single run %+v", step+1, ea.Metrics, want.Metrics)
+		}
+	}
+	pa, _, _ := a.Export("policy")
+	_, wa, _ := a.Export("policy")
+	_, wb, _ := b.Export("policy")
+	if len(pa) == 0 || string(wa) != string(wb) {
+		t.Error("the two workers' policies differ after the run")
 	}
 }
