@@ -24,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -307,4 +310,126 @@ func (p *Page) Screenshot(t testing.TB, name string) string {
 	}
 	t.Logf("screenshot: %s", path)
 	return path
+}
+
+// Click clicks the first element matching the CSS selector, as a person
+// does (mouse events at its centre, after scrolling it into view).
+func (p *Page) Click(t testing.TB, selector string) {
+	t.Helper()
+	if err := chromedp.Do(p.Ctx, chromedp.Click(chromedp.CSS(selector))); err != nil {
+		t.Fatalf("clicking %s: %v; errors: %q", selector, err, p.Errors())
+	}
+}
+
+// Type replaces the value of the input or textarea matching selector with
+// text, the way typing or pasting does: it focuses the element, selects
+// its content and inserts text, so the page sees the input events a
+// person's edit causes.
+func (p *Page) Type(t testing.TB, selector, text string) {
+	t.Helper()
+	found := Eval[bool](t, p, fmt.Sprintf(`(() => { const el = document.querySelector(%q);
+		if (!el) return false; el.focus(); el.select(); return true; })()`, selector))
+	if !found {
+		t.Fatalf("no %s to type into", selector)
+	}
+	if text == "" {
+		if err := chromedp.Do(p.Ctx, chromedp.KeyEvent(kbDelete)); err != nil {
+			t.Fatalf("clearing %s: %v", selector, err)
+		}
+		return
+	}
+	if _, err := chromedp.Call(p.Ctx, input.InsertText, input.InsertTextParams{Text: text}); err != nil {
+		t.Fatalf("typing into %s: %v", selector, err)
+	}
+}
+
+// kbDelete is the Delete key, which clears a selection.
+const kbDelete = "\u007f"
+
+// Value returns the value property of the first element matching selector.
+func (p *Page) Value(t testing.TB, selector string) string {
+	t.Helper()
+	v := Eval[*string](t, p, fmt.Sprintf(`(() => { const el = document.querySelector(%q);
+		return el ? String(el.value) : null; })()`, selector))
+	if v == nil {
+		t.Fatalf("no %s", selector)
+	}
+	return *v
+}
+
+// Exists reports whether an element matches selector.
+func (p *Page) Exists(t testing.TB, selector string) bool {
+	t.Helper()
+	return Eval[bool](t, p, fmt.Sprintf(`document.querySelector(%q) !== null`, selector))
+}
+
+// WaitFor polls a JavaScript expression until it is true, failing the test
+// with what the page shows after timeout.
+func (p *Page) WaitFor(t testing.TB, what, expression string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := chromedp.Run(p.Ctx, chromedp.Evaluate[bool](expression))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			body, _ := chromedp.Run(p.Ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+			t.Fatalf("waited %v for %s (%s; last error: %v); the page shows:\n%s\nerrors: %q",
+				timeout, what, expression, err, body, p.Errors())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// SetViewport gives the tab a viewport of width × height CSS pixels.
+func (p *Page) SetViewport(t testing.TB, width, height int64) {
+	t.Helper()
+	if err := chromedp.Do(p.Ctx, chromedp.EmulateViewport(width, height)); err != nil {
+		t.Fatalf("setting the viewport: %v", err)
+	}
+}
+
+// RunBeforeScripts makes src run in every document the tab opens, before
+// the page's own scripts (instrumentation such as PerformanceObservers).
+func (p *Page) RunBeforeScripts(t testing.TB, src string) {
+	t.Helper()
+	if _, err := chromedp.Call(p.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
+		t.Fatalf("adding the instrumentation script: %v", err)
+	}
+}
+
+// AllowDownloads saves the tab's downloads into dir under their own names.
+func (p *Page) AllowDownloads(t testing.TB, dir string) {
+	t.Helper()
+	events := true
+	if _, err := chromedp.CallBrowser(p.Ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir, EventsEnabled: &events,
+	}); err != nil {
+		t.Fatalf("allowing downloads: %v", err)
+	}
+}
+
+// WaitDownload waits until dir holds a complete file called name and
+// returns its bytes.
+func WaitDownload(t testing.TB, dir, name string, timeout time.Duration) []byte {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	path := filepath.Join(dir, name)
+	for {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			if _, err := os.Stat(path + ".crdownload"); os.IsNotExist(err) {
+				return b
+			}
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(dir)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			t.Fatalf("no download %s within %v; the folder holds %q", name, timeout, names)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

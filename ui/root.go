@@ -1,24 +1,35 @@
 // Package ui holds the Vugu components of the playground page. Markup lives
 // in *.vugu files; vugugen turns each into a *_gen.go file (committed, see
-// README.md) and the logic sits in the plain .go file beside it.
+// README.md) and the logic sits in the plain .go files beside them. The
+// page's state and every action on it are in App (plain Go, tested
+// natively); the components render it.
 package ui
 
-import "dpoplayground/wasm/worker/protocol"
+import (
+	"dpoplayground/wasm/worker/protocol"
+)
 
 // Root is the page's top component.
 type Root struct {
-	// Embed selects the compact layout of embed.html.
-	Embed bool
-	// Engine is what the page knows of the training Web Worker.
-	Engine Engine
+	App    *App
+	Charts *Charts
+}
+
+// BeforeBuild brings the charts up to date with the runs.
+func (c *Root) BeforeBuild() {
+	c.Charts.Update(c.App)
 }
 
 // ClassName is the class list of the page's outer element.
 func (c *Root) ClassName() string {
-	if c.Embed {
-		return "playground embed"
+	s := "playground"
+	if c.App.Embed {
+		s += " embed"
 	}
-	return "playground"
+	for _, h := range c.App.Hide {
+		s += " hide-" + h
+	}
+	return s
 }
 
 // EngineState is how far the training Web Worker has come.
@@ -29,7 +40,7 @@ const (
 	EngineLoading EngineState = iota
 	// EngineReady: the worker answered the page's hello.
 	EngineReady
-	// EngineFailed: the worker could not start or reported an error.
+	// EngineFailed: the worker could not start, or stopped.
 	EngineFailed
 )
 
@@ -40,7 +51,8 @@ type Engine struct {
 	Err       string // why it failed
 }
 
-// Apply updates e with a message from the worker.
+// Apply updates e with a message from the worker: Ready, or an Error that
+// says the worker could not start or stopped.
 func (e *Engine) Apply(msg protocol.Message) {
 	switch m := msg.(type) {
 	case protocol.Ready:

@@ -15,7 +15,7 @@ func TestEngineFollowsWorkerMessages(t *testing.T) {
 	}{
 		{"nothing yet", nil, "engine loading…", "loading"},
 		{"ready", []protocol.Message{protocol.Ready{GoVersion: "go1.26.8"}}, "engine ready (go1.26.8)", "ready"},
-		{"error after ready", []protocol.Message{protocol.Ready{GoVersion: "go1.26.8"}, protocol.Error{Message: "out of memory"}}, "engine failed: out of memory", "failed"},
+		{"stopped after ready", []protocol.Message{protocol.Ready{GoVersion: "go1.26.8"}, protocol.Error{Message: "out of memory", Request: "exit"}}, "engine failed: out of memory", "failed"},
 		{"ready again clears the error", []protocol.Message{protocol.Error{Message: "x"}, protocol.Ready{GoVersion: "go1.26.9"}}, "engine ready (go1.26.9)", "ready"},
 		{"a hello changes nothing", []protocol.Message{protocol.Hello{}}, "engine loading…", "loading"},
 	}
@@ -35,6 +35,21 @@ func TestEngineFollowsWorkerMessages(t *testing.T) {
 	}
 }
 
+// Only a failure to start or the worker's end fail the engine; other
+// errors are about one request and appear where that request was made.
+func TestAppRoutesWorkerErrors(t *testing.T) {
+	a, _ := newApp(false)
+	a.Apply(protocol.Ready{GoVersion: "go1.26.8"})
+	a.Apply(protocol.Error{Message: `protocol: "metrics" message: bad`})
+	if a.Engine.State != EngineReady || a.Alert == "" {
+		t.Errorf("a protocol error: engine %+v, alert %q", a.Engine, a.Alert)
+	}
+	a.Apply(protocol.Error{Message: "worker.wasm stopped", Request: "exit"})
+	if a.Engine.State != EngineFailed {
+		t.Errorf("the worker's end: engine %+v", a.Engine)
+	}
+}
+
 func TestEngineFail(t *testing.T) {
 	e := Engine{State: EngineReady, GoVersion: "go1.26.8"}
 	e.Fail("worker.js could not be loaded")
@@ -44,10 +59,13 @@ func TestEngineFail(t *testing.T) {
 }
 
 func TestRootClassName(t *testing.T) {
-	if got := (&Root{}).ClassName(); got != "playground" {
+	a, _ := newApp(false)
+	if got := (&Root{App: a}).ClassName(); got != "playground" {
 		t.Errorf("page ClassName() = %q", got)
 	}
-	if got := (&Root{Embed: true}).ClassName(); got != "playground embed" {
+	e, _ := newApp(true)
+	e.Hide = []string{"data", "controls"}
+	if got := (&Root{App: e}).ClassName(); got != "playground embed hide-data hide-controls" {
 		t.Errorf("embed ClassName() = %q", got)
 	}
 }

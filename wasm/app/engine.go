@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"syscall/js"
 
-	"dpoplayground/ui"
 	"dpoplayground/wasm/worker/protocol"
 )
 
@@ -16,14 +15,11 @@ type engine struct {
 	callbacks []js.Func
 }
 
-// startEngine starts the worker from scriptURL and says hello. Every change
-// the worker causes goes through update, which applies it to the page's
-// ui.Engine under the render lock and re-renders.
-func startEngine(scriptURL string, update func(func(*ui.Engine))) *engine {
+// startEngine starts the worker from scriptURL and says nothing yet (the
+// page's first message is its Hello). Each message the worker sends goes
+// to receive; a worker that cannot start or stops goes to fail.
+func startEngine(scriptURL string, receive func(protocol.Message), fail func(reason string)) *engine {
 	e := &engine{}
-	fail := func(reason string) {
-		update(func(s *ui.Engine) { s.Fail(reason) })
-	}
 	worker, err := newWorker(scriptURL)
 	if err != nil {
 		fail(err.Error())
@@ -33,13 +29,13 @@ func startEngine(scriptURL string, update func(func(*ui.Engine))) *engine {
 	e.listen("message", func(ev js.Value) {
 		msg, err := protocol.FromJS(ev.Get("data"))
 		if err != nil {
-			fail(err.Error())
+			receive(protocol.Error{Message: err.Error()})
 			return
 		}
-		update(func(s *ui.Engine) { s.Apply(msg) })
+		receive(msg)
 	})
 	e.listen("messageerror", func(js.Value) {
-		fail("a message from the worker could not be deserialized")
+		receive(protocol.Error{Message: "a message from the worker could not be deserialized"})
 	})
 	e.listen("error", func(ev js.Value) {
 		// Loading failures of worker.js carry no message; say what to check.
@@ -50,9 +46,6 @@ func startEngine(scriptURL string, update func(func(*ui.Engine))) *engine {
 		ev.Call("preventDefault")
 		fail(reason)
 	})
-	if err := e.post(protocol.Hello{}); err != nil {
-		fail(err.Error())
-	}
 	return e
 }
 
@@ -80,8 +73,11 @@ func (e *engine) listen(event string, handle func(js.Value)) {
 	e.worker.Call("addEventListener", event, cb)
 }
 
-// post sends msg to the worker.
+// post sends msg to the worker, transferring its weights.
 func (e *engine) post(msg protocol.Message) error {
+	if !e.worker.Truthy() {
+		return fmt.Errorf("the worker is not running")
+	}
 	return protocol.PostTo(e.worker, msg)
 }
 

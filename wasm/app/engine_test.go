@@ -3,12 +3,12 @@
 package main
 
 import (
-	"sync"
+	"strings"
 	"syscall/js"
 	"testing"
 	"time"
 
-	"dpoplayground/ui"
+	"dpoplayground/wasm/worker/protocol"
 )
 
 // blobWorker returns the URL of a worker whose script is src.
@@ -17,52 +17,67 @@ func blobWorker(t *testing.T, src string) string {
 	opts := js.Global().Get("Object").New()
 	opts.Set("type", "text/javascript")
 	blob := js.Global().Get("Blob").New(parts, opts)
-	url := js.Global().Get("URL").Call("createObjectURL", blob).String()
+	url := js.Global().Get("URL").Call("createObjectURL", blob)
 	t.Cleanup(func() { js.Global().Get("URL").Call("revokeObjectURL", url) })
-	return url
+	return url.String()
 }
 
-// watchEngine starts an engine on scriptURL and returns a function that
-// waits for the page's engine state to leave "loading".
-func watchEngine(t *testing.T, scriptURL string) func() ui.Engine {
-	var mu sync.Mutex
-	var state ui.Engine
-	changed := make(chan struct{}, 16)
-	e := startEngine(scriptURL, func(update func(*ui.Engine)) {
-		mu.Lock()
-		update(&state)
-		mu.Unlock()
-		changed <- struct{}{}
-	})
+// event is what the engine reported: a message or a failure.
+type event struct {
+	msg  protocol.Message
+	fail string
+}
+
+// watchEngine starts an engine on scriptURL, says hello, and returns a
+// function that waits for the engine's next report.
+func watchEngine(t *testing.T, scriptURL string) func() event {
+	events := make(chan event, 16)
+	e := startEngine(scriptURL,
+		func(m protocol.Message) { events <- event{msg: m} },
+		func(reason string) { events <- event{fail: reason} })
 	t.Cleanup(e.stop)
-	return func() ui.Engine {
+	if e.worker.Truthy() {
+		if err := e.post(protocol.Hello{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() event {
 		t.Helper()
 		select {
-		case <-changed:
+		case ev := <-events:
+			return ev
 		case <-time.After(20 * time.Second):
-			t.Fatal("the engine state did not change within 20s")
+			t.Fatal("the engine reported nothing within 20s")
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		return state
+		return event{}
 	}
 }
 
-func TestEngineBecomesReadyWhenTheWorkerAnswersHello(t *testing.T) {
+func TestEngineReceivesTheWorkersAnswers(t *testing.T) {
 	url := blobWorker(t, `self.onmessage = (e) => {
 		if (e.data && e.data.type === "hello") self.postMessage({type: "ready", goVersion: "go1.26.8"});
 	};`)
 	got := watchEngine(t, url)()
-	if got.Label() != "engine ready (go1.26.8)" {
-		t.Errorf("engine = %+v, label %q", got, got.Label())
+	if r, ok := got.msg.(protocol.Ready); !ok || r.GoVersion != "go1.26.8" {
+		t.Errorf("got %+v, want Ready", got)
 	}
 }
 
-func TestEngineFailsOnAMalformedReply(t *testing.T) {
+func TestEngineTurnsAMalformedReplyIntoAnError(t *testing.T) {
 	url := blobWorker(t, `self.onmessage = () => self.postMessage({type: "ready", goVersion: 3});`)
 	got := watchEngine(t, url)()
-	if got.State != ui.EngineFailed || got.Err == "" {
-		t.Errorf("engine = %+v, want failed with the decoding error", got)
+	if e, ok := got.msg.(protocol.Error); !ok || !strings.Contains(e.Message, "goVersion") {
+		t.Errorf("got %+v, want an Error with the decoding problem", got)
+	}
+}
+
+// The loader's own failure report (worker.js) reaches the page as an Error
+// naming the request "start".
+func TestEngineReceivesTheLoadersFailure(t *testing.T) {
+	url := blobWorker(t, `self.postMessage({type: "error", message: "worker.wasm did not load: 404", request: "start"});`)
+	got := watchEngine(t, url)()
+	if e, ok := got.msg.(protocol.Error); !ok || e.Request != "start" || !strings.Contains(e.Message, "404") {
+		t.Errorf("got %+v", got)
 	}
 }
 
@@ -70,17 +85,14 @@ func TestEngineFailsWhenTheWorkerScriptIsMissing(t *testing.T) {
 	url := blobWorker(t, "")
 	js.Global().Get("URL").Call("revokeObjectURL", url)
 	got := watchEngine(t, url)()
-	if got.State != ui.EngineFailed {
-		t.Fatalf("engine = %+v, want failed", got)
-	}
-	if want := "the worker did not start (is " + url + " served?)"; got.Err != want {
-		t.Errorf("reason = %q, want %q", got.Err, want)
+	if want := "the worker did not start (is " + url + " served?)"; got.fail != want {
+		t.Errorf("reason = %q, want %q", got.fail, want)
 	}
 }
 
 func TestEngineFailsWhenTheWorkerThrows(t *testing.T) {
 	got := watchEngine(t, blobWorker(t, `throw new Error("worker.wasm is corrupt");`))()
-	if got.State != ui.EngineFailed || got.Err != "Uncaught Error: worker.wasm is corrupt" {
-		t.Errorf("engine = %+v, want failed with the worker's exception", got)
+	if got.fail != "Uncaught Error: worker.wasm is corrupt" {
+		t.Errorf("got %+v, want a failure with the worker's exception", got)
 	}
 }

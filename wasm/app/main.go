@@ -6,12 +6,16 @@ package main
 
 import (
 	"fmt"
+	"runtime/debug"
 	"syscall/js"
+	"time"
 
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/domrender"
 
 	"dpoplayground/ui"
+	"dpoplayground/wasm/eventloop"
+	"dpoplayground/wasm/worker/protocol"
 )
 
 // workerScript is the training worker's loader, relative to the page.
@@ -26,6 +30,13 @@ func main() {
 }
 
 func run() error {
+	// Every render allocates the page's virtual DOM afresh; with the
+	// default GOGC of 100 and a live heap of a few megabytes that meant a
+	// collection every few renders, and in WebAssembly the collector
+	// marks on the page's only thread. A tenfold heap target makes
+	// collections rare (every few seconds while training) for some tens of
+	// megabytes: memory is cheaper here than pauses.
+	debug.SetGCPercent(1000)
 	renderer, err := domrender.New("#app")
 	if err != nil {
 		return fmt.Errorf("mounting the page: %w", err)
@@ -35,18 +46,37 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("preparing the components: %w", err)
 	}
-	root := &ui.Root{Embed: isEmbedPage()}
-	events := renderer.EventEnv()
-	eng := startEngine(workerScript, func(update func(*ui.Engine)) {
-		events.Lock()
-		update(&root.Engine)
-		events.UnlockRender()
+	h := newHost(renderer.EventEnv())
+	app := ui.NewApp(h, isEmbedPage())
+	h.app = app
+	root := &ui.Root{App: app, Charts: &ui.Charts{}}
+	h.engine = startEngine(workerScript, func(msg protocol.Message) {
+		h.deliver(func() { app.Apply(msg) })
+	}, func(reason string) {
+		h.deliver(func() { app.Engine.Fail(reason) })
 	})
-	defer eng.stop()
+	defer h.engine.stop()
+	app.Start(js.Global().Get("location").Get("hash").String())
+	// A render runs in two tasks of its own, the build and then the DOM
+	// update, each after a turn of the event loop: the callback that asked
+	// for it (an input event, the worker's messages) ends first, and no
+	// single task of the page's thread holds all of the work.
+	trim := ui.NewTrimmer()
+	turn := eventloop.New()
 	for ok := true; ok; ok = renderer.EventWait() {
-		if err := renderer.Render(env.RunBuild(root)); err != nil {
+		turn.Wait()
+		start := time.Now()
+		out := env.RunBuild(root)
+		cost := time.Since(start)
+		turn.Wait()
+		start = time.Now()
+		trim.Trim(out)
+		err := renderer.Render(out)
+		trim.Restore()
+		if err != nil {
 			return fmt.Errorf("rendering: %w", err)
 		}
+		h.rendered(max(cost, time.Since(start)))
 	}
 	return nil
 }

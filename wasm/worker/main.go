@@ -9,6 +9,7 @@ package main
 import (
 	"syscall/js"
 
+	"dpoplayground/wasm/eventloop"
 	"dpoplayground/wasm/worker/protocol"
 	"dpoplayground/wasm/worker/runner"
 )
@@ -18,5 +19,5 @@ func main() {
 	var p *port
 	r := runner.New(func(msg protocol.Message) { p.post(msg) })
 	p = attach(scope, r.Receive)
-	r.Loop(newEventLoopTurn().wait, nil)
+	r.Loop(eventloop.New().Wait, nil)
 }

@@ -67,33 +67,3 @@ func (p *port) post(msg protocol.Message) {
 		protocol.PostTo(p.scope, protocol.Error{Message: err.Error()})
 	}
 }
-
-// eventLoopTurn lets the JavaScript event loop run once: it posts a message
-// to itself through a MessageChannel and waits for it, so every message the
-// page sent meanwhile is dispatched first. (setTimeout would add at least a
-// millisecond, and four after nesting.)
-type eventLoopTurn struct {
-	send   js.Value
-	arrive chan struct{}
-	cb     js.Func
-}
-
-func newEventLoopTurn() *eventLoopTurn {
-	ch := js.Global().Get("MessageChannel").New()
-	t := &eventLoopTurn{send: ch.Get("port2"), arrive: make(chan struct{}, 1)}
-	t.cb = js.FuncOf(func(js.Value, []js.Value) any {
-		select {
-		case t.arrive <- struct{}{}:
-		default:
-		}
-		return nil
-	})
-	ch.Get("port1").Set("onmessage", t.cb)
-	return t
-}
-
-// wait returns after one turn of the event loop.
-func (t *eventLoopTurn) wait() {
-	t.send.Call("postMessage", js.Null())
-	<-t.arrive
-}

@@ -12,6 +12,7 @@ import (
 	"dpoplayground/core/gpt"
 	"dpoplayground/core/safetensors"
 	"dpoplayground/core/session"
+	"dpoplayground/wasm/eventloop"
 	"dpoplayground/wasm/worker/protocol"
 	"dpoplayground/wasm/worker/runner"
 )
@@ -65,8 +66,7 @@ func startWorker(t *testing.T) *fakeScope {
 	r := runner.New(func(msg protocol.Message) { p.post(msg) })
 	p = attach(scope.Value, r.Receive)
 	stop := make(chan struct{})
-	turn := newEventLoopTurn()
-	go r.Loop(turn.wait, stop)
+	go r.Loop(eventloop.New().Wait, stop)
 	t.Cleanup(func() { close(stop); p.detach() })
 	return scope
 }
@@ -122,7 +122,7 @@ func TestEarlyMessagesAreAnsweredInOrder(t *testing.T) {
 	defer p.detach()
 	stop := make(chan struct{})
 	defer close(stop)
-	go r.Loop(newEventLoopTurn().wait, stop)
+	go r.Loop(eventloop.New().Wait, stop)
 	scope.waitFor(t, `does not handle`)
 	if len(scope.replies) != 2 || !strings.HasPrefix(scope.replies[0], `{"type":"ready"`) || !strings.Contains(scope.replies[1], `does not handle \"ready\"`) {
 		t.Errorf("replies out of order or wrong: %q", scope.replies)

@@ -1,0 +1,102 @@
+package ui
+
+import (
+	"fmt"
+
+	"dpoplayground/ui/chart"
+)
+
+// Charts are the page's line charts. They live as long as the page, so
+// that each keeps its measured width and hover point between renders.
+type Charts struct {
+	SFT, Loss, Rewards, Margins, Accuracy, GradNorm chart.LineChart
+}
+
+// ChartCard is one chart with what the page shows around it.
+type ChartCard struct {
+	Key   string // for ids and the SVG file name
+	Chart *chart.LineChart
+	Note  string // one line under the chart: how to read it
+}
+
+// Cards lists the charts in page order: the DPO metrics, then the SFT phase.
+func (c *Charts) Cards() []ChartCard {
+	return []ChartCard{
+		{"loss", &c.Loss, "The DPO loss −log σ(β·margin) starts at log 2 ≈ 0.693, where the policy equals the reference."},
+		{"rewards", &c.Rewards, "Implicit rewards β·(log π − log π_ref) of the batch's chosen and rejected answers."},
+		{"margins", &c.Margins, "Chosen reward minus rejected reward: what DPO pushes up."},
+		{"accuracies", &c.Accuracy, "Share of the batch's pairs whose chosen answer has the higher reward."},
+		{"grad-norm", &c.GradNorm, "Size of the gradient before clipping: large while the policy moves fast."},
+		{"sft", &c.SFT, "Phase 1: supervised fine-tuning builds the reference π_ref, which DPO then keeps frozen."},
+	}
+}
+
+var (
+	zero = 0.0
+	one  = 1.0
+)
+
+// Update sets every chart's lines from the live run and the faded past runs.
+func (c *Charts) Update(a *App) {
+	live := a.Live
+	liveSettings := a.Draft
+	if live != nil {
+		liveSettings = live.Settings
+	}
+	// The x axes span the whole run from the start, so they do not
+	// rescale while it trains.
+	shape := live
+	if shape == nil {
+		shape = &Run{Settings: a.Draft}
+	}
+	dpoSteps := float64(max(2, shape.Total()-shape.SFTSteps()))
+	sftSteps := float64(max(2, shape.SFTSteps()))
+	for _, r := range a.Past {
+		dpoSteps = max(dpoSteps, float64(len(r.Series("loss"))))
+		sftSteps = max(sftSteps, float64(len(r.Series("sft/loss"))))
+	}
+	dpoMax, sftMax := dpoSteps, sftSteps
+
+	set := func(ch *chart.LineChart, title, ylabel string, xmax *float64, lines []line) {
+		ch.Title, ch.XLabel, ch.YLabel = title, "step", ylabel
+		ch.XMin, ch.XMax = &one, xmax
+		ch.Series = ch.Series[:0]
+		for i := len(a.Past) - 1; i >= 0; i-- { // oldest first, so the newest is drawn on top
+			r := a.Past[i]
+			name := RunLabel(r.Settings, liveSettings, r.Number)
+			for _, l := range lines {
+				label := name
+				if len(lines) > 1 {
+					label = name + " · " + l.label
+				}
+				ch.Series = append(ch.Series, chart.Series{Label: label, Faded: true, Dash: l.dash, Points: r.Series(l.key)})
+			}
+		}
+		for _, l := range lines {
+			var pts []chart.Point
+			if live != nil {
+				pts = live.Series(l.key)
+			}
+			ch.Series = append(ch.Series, chart.Series{Label: l.label, Color: l.color, Dash: l.dash, Points: pts})
+		}
+	}
+	set(&c.Loss, "DPO loss", "loss", &dpoMax, []line{{"loss", "loss", chart.ColorLoss, false}})
+	set(&c.Rewards, "Rewards: chosen and rejected", "implicit reward (nats)", &dpoMax, []line{
+		{"rewards/chosen", "chosen", chart.ColorChosen, false},
+		{"rewards/rejected", "rejected", chart.ColorRejected, true},
+	})
+	set(&c.Margins, "Reward margin", "chosen − rejected (nats)", &dpoMax, []line{{"rewards/margins", "margin", chart.ColorMargin, false}})
+	set(&c.Accuracy, "Reward accuracy", "pairs ordered right", &dpoMax, []line{{"rewards/accuracies", "accuracy", chart.ColorAccuracy, false}})
+	c.Accuracy.YMin, c.Accuracy.YMax = &zero, &one
+	set(&c.GradNorm, "Gradient norm", "‖g‖ before clipping", &dpoMax, []line{{"grad_norm", "grad_norm", chart.ColorGradNorm, false}})
+	set(&c.SFT, "SFT loss (building the reference)", "NLL per token (nats)", &sftMax, []line{{"sft/loss", "SFT loss", chart.ColorLoss, false}})
+}
+
+// line is one metric drawn on a chart.
+type line struct {
+	key, label, color string
+	dash              bool
+}
+
+// SVGFile is the file name of a chart's SVG export.
+func SVGFile(key string) string { return fmt.Sprintf("dpo-%s.svg", key) }

@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"time"
+
+	js "github.com/vugu/vugu/js"
+
+	"dpoplayground/wasm/worker/protocol"
+)
+
+// fakeHost records what the page asks of the browser. Timers wait in
+// pending until the test runs them (fire), and the clock only moves when
+// the test moves it.
+type fakeHost struct {
+	posted    []protocol.Message
+	now       time.Time
+	pending   []timer
+	downloads map[string][]byte
+	copied    []string
+	copyOK    bool
+	storage   map[string]string
+	fragment  string
+	url       string
+	pairsText []string
+}
+
+type timer struct {
+	at time.Time
+	f  func()
+}
+
+func newFakeHost() *fakeHost {
+	return &fakeHost{
+		now:       time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		downloads: map[string][]byte{},
+		storage:   map[string]string{},
+		copyOK:    true,
+		url:       "https://example.org/dpo/index.html",
+	}
+}
+
+func (h *fakeHost) Post(msg protocol.Message) { h.posted = append(h.posted, msg) }
+func (h *fakeHost) Now() time.Time            { return h.now }
+func (h *fakeHost) After(d time.Duration, f func()) {
+	h.pending = append(h.pending, timer{h.now.Add(d), f})
+}
+func (h *fakeHost) Download(name, mime string, data []byte) { h.downloads[name] = data }
+func (h *fakeHost) Copy(text string, done func(ok bool)) {
+	h.copied = append(h.copied, text)
+	done(h.copyOK)
+}
+func (h *fakeHost) Load(key string) string { return h.storage[key] }
+func (h *fakeHost) Store(key, value string) {
+	if value == "" {
+		delete(h.storage, key)
+	} else {
+		h.storage[key] = value
+	}
+}
+func (h *fakeHost) SetFragment(f string) { h.fragment = f }
+func (h *fakeHost) PageURL() string      { return h.url }
+func (h *fakeHost) ReadFiles(files js.Value, done func([]File, error)) {
+	panic("fakeHost.ReadFiles: tests call the App's file methods directly")
+}
+func (h *fakeHost) SetPairsText(text string) { h.pairsText = append(h.pairsText, text) }
+
+// advance moves the clock by d and runs the timers that are due.
+func (h *fakeHost) advance(d time.Duration) {
+	h.now = h.now.Add(d)
+	var keep []timer
+	due := h.pending
+	h.pending = nil
+	for _, t := range due {
+		if !t.at.After(h.now) {
+			t.f()
+		} else {
+			keep = append(keep, t)
+		}
+	}
+	h.pending = append(keep, h.pending...)
+}
+
+// take returns and forgets the messages posted so far.
+func (h *fakeHost) take() []protocol.Message {
+	p := h.posted
+	h.posted = nil
+	return p
+}
+
+// last returns the last posted message of type M.
+func last[M protocol.Message](h *fakeHost) (M, bool) {
+	for i := len(h.posted) - 1; i >= 0; i-- {
+		if m, ok := h.posted[i].(M); ok {
+			return m, true
+		}
+	}
+	var zero M
+	return zero, false
+}

@@ -1,0 +1,97 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+
+	"dpoplayground/core/train"
+)
+
+// RunBar is the Train/Pause/Step/Reset buttons, the status line and the
+// live readouts (the data-metric hooks).
+type RunBar struct {
+	App *App
+}
+
+// Phase is idle, sft, dpo or done.
+func (c *RunBar) Phase() string { return c.App.Live.Phase() }
+
+// Step is the number of steps taken.
+func (c *RunBar) Step() string {
+	if c.App.Live == nil {
+		return "0"
+	}
+	return strconv.Itoa(c.App.Live.Step())
+}
+
+// Total is the run's number of steps (the draft's before a run).
+func (c *RunBar) Total() string {
+	if c.App.Live == nil || c.App.SettingsChanged() && c.App.Live.Step() == 0 {
+		return strconv.Itoa((&Run{Settings: c.App.Draft}).Total())
+	}
+	return strconv.Itoa(c.App.Live.Total())
+}
+
+// Rate is the training speed while there is one.
+func (c *RunBar) Rate() string {
+	r := c.App.Live
+	if r == nil || r.Step() == 0 {
+		return "— steps/s"
+	}
+	sps := r.StepsPerSecond()
+	if sps >= 10 {
+		return fmt.Sprintf("%.0f steps/s", sps)
+	}
+	return fmt.Sprintf("%.1f steps/s", sps)
+}
+
+// Times is the elapsed and remaining training time.
+func (c *RunBar) Times() string {
+	r := c.App.Live
+	if r == nil || r.Step() == 0 {
+		return "0:00 elapsed"
+	}
+	s := formatDuration(r.Elapsed(c.App.Host.Now())) + " elapsed"
+	if r.State != RunDone {
+		s += " · ~" + formatDuration(r.Remaining()) + " left"
+	}
+	return s
+}
+
+// Metric is a readout: the last step's loss (SFT or DPO), and the last DPO
+// step's rewards; "—" before there is one.
+func (c *RunBar) Metric(name string) string {
+	r := c.App.Live
+	if r == nil || r.Step() == 0 {
+		return "—"
+	}
+	if name == "loss" {
+		return formatMetric(r.Rows[r.Step()-1].Loss, true)
+	}
+	row, ok := r.lastDPO()
+	if !ok {
+		return "—"
+	}
+	switch name {
+	case "rewards/chosen":
+		return formatMetric(row.RewardsChosen, true)
+	case "rewards/rejected":
+		return formatMetric(row.RewardsRejected, true)
+	case "rewards/margins":
+		return formatMetric(row.RewardsMargins, true)
+	case "rewards/accuracies":
+		return strconv.FormatFloat(row.RewardsAccuracy, 'f', 2, 64)
+	}
+	return "—"
+}
+
+// phaseTitle names a phase for people.
+func phaseTitle(p string) string {
+	switch p {
+	case string(train.PhaseSFT):
+		return "SFT"
+	case string(train.PhaseDPO):
+		return "DPO"
+	}
+	return p
+}

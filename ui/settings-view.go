@@ -1,0 +1,74 @@
+package ui
+
+import (
+	"strconv"
+
+	"github.com/vugu/vugu"
+
+	"dpoplayground/core/dpo"
+	"dpoplayground/core/session"
+)
+
+// SettingsView is the model, reference, steps, β, loss and optimiser
+// controls.
+type SettingsView struct {
+	App          *App
+	AdvancedOpen bool
+}
+
+// Models are the model presets with their parameter counts.
+func (c *SettingsView) Models() []ModelOption { return ModelOptions() }
+
+// Invalid is aria-invalid of a control.
+func (c *SettingsView) Invalid(id string) string {
+	if c.App.FieldError(id) != "" {
+		return "true"
+	}
+	return "false"
+}
+
+// Checked reads a checkbox event as "true" or "false".
+func (c *SettingsView) Checked(event vugu.DOMEvent) string {
+	return strconv.FormatBool(event.PropBool("target", "checked"))
+}
+
+// BetaName is "β", or "λ" for ORPO, whose β weighs the odds-ratio term.
+func (c *SettingsView) BetaName() string {
+	if c.App.Draft.Loss == dpo.ORPO {
+		return "λ"
+	}
+	return "β"
+}
+
+// BetaHint says what β does for the chosen loss.
+func (c *SettingsView) BetaHint() string {
+	switch c.App.Draft.Loss {
+	case dpo.ORPO:
+		return "Weight of the odds-ratio term against the NLL of the chosen answer."
+	case dpo.SFT:
+		return "Not used by SFT; it only scales the rewards shown."
+	case dpo.IPO:
+		return "The margin IPO aims for is 1/(2β): smaller β, larger margin."
+	}
+	return "How far the policy may move from the reference: small β lets it move far, large β keeps it close."
+}
+
+// BetaMax is the slider's last position.
+func (c *SettingsView) BetaMax() string { return strconv.Itoa(len(BetaStops) - 1) }
+
+// BetaPos is the slider's position.
+func (c *SettingsView) BetaPos() string { return strconv.Itoa(c.App.BetaStop()) }
+
+// ReferenceHint explains the chosen reference.
+func (c *SettingsView) ReferenceHint() string {
+	switch c.App.Draft.Reference {
+	case session.RefSFTBoth:
+		return "The reference is fine-tuned on both answers, so it starts with no preference."
+	case session.RefImported:
+		if r := c.App.ImportedRef; r != nil {
+			return "Imported " + r.Name + " (" + formatCount(r.Model.Params) + " parameters); no SFT phase."
+		}
+		return "Import config.json and model.safetensors below (Share & export)."
+	}
+	return "First fine-tune on the chosen answers (as the DPO paper does); that model, frozen, is π_ref."
+}
