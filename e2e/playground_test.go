@@ -165,6 +165,10 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 	if got := metric(t, p, "phase"); got != "idle" {
 		t.Errorf("phase before training = %q, want idle", got)
 	}
+	// Chromium has WebAssembly SIMD: the worker computes with simd.js's kernels.
+	if _, ok := p.Attribute(t, ".engine", "data-simd"); !ok {
+		t.Errorf("the worker did not install the SIMD kernels (engine: %s)", Eval[string](t, p, `document.querySelector(".engine").title`))
+	}
 	shot(t, p, "main-idle.png")
 
 	// Paste the seed example and choose short phases.

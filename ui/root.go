@@ -48,6 +48,7 @@ const (
 type Engine struct {
 	State     EngineState
 	GoVersion string // runtime.Version() of the worker, once ready
+	SIMD      bool   // the worker computes with WebAssembly SIMD128
 	Err       string // why it failed
 }
 
@@ -56,7 +57,7 @@ type Engine struct {
 func (e *Engine) Apply(msg protocol.Message) {
 	switch m := msg.(type) {
 	case protocol.Ready:
-		e.State, e.GoVersion, e.Err = EngineReady, m.GoVersion, ""
+		e.State, e.GoVersion, e.SIMD, e.Err = EngineReady, m.GoVersion, m.SIMD, ""
 	case protocol.Error:
 		e.State, e.Err = EngineFailed, m.Message
 	}
@@ -76,6 +77,17 @@ func (e Engine) Label() string {
 		return "engine failed: " + e.Err
 	}
 	return "engine loading…"
+}
+
+// Detail explains the engine pill on hover.
+func (e Engine) Detail() string {
+	switch {
+	case e.State != EngineReady:
+		return "The training Web Worker (Go compiled to WebAssembly)."
+	case e.SIMD:
+		return "The training Web Worker runs Go compiled to WebAssembly, with SIMD128 matrix kernels."
+	}
+	return "The training Web Worker runs Go compiled to WebAssembly (this browser has no WebAssembly SIMD: portable kernels)."
 }
 
 // StateName is the state as a word, for the data-state attribute that CSS

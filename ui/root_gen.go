@@ -51,7 +51,9 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgparent.AppendChild(vgn)
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "engine"}}}
 				vgparent.AppendChild(vgn)
+				vgn.AddAttrInterface("data-simd", c.App.Engine.SIMD)
 				vgn.AddAttrInterface("data-state", c.App.Engine.StateName())
+				vgn.AddAttrInterface("title", c.App.Engine.Detail())
 				vgn.SetInnerHTML(c.App.Engine.Label())
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n\t\t\t"}
 				vgparent.AppendChild(vgn)

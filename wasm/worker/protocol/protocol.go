@@ -102,6 +102,8 @@ type ClearImports struct{}
 type Ready struct {
 	// GoVersion is runtime.Version() of the worker, e.g. "go1.26.8".
 	GoVersion string `json:"goVersion"`
+	// SIMD says the worker computes with the WebAssembly SIMD128 kernels.
+	SIMD bool `json:"simd,omitempty"`
 }
 
 // Configured answers Configure.

@@ -17,6 +17,7 @@ func TestEncodeWireFormat(t *testing.T) {
 	}{
 		{Hello{}, `{"type":"hello"}`},
 		{Ready{GoVersion: "go1.26.8"}, `{"type":"ready","goVersion":"go1.26.8"}`},
+		{Ready{GoVersion: "go1.26.8", SIMD: true}, `{"type":"ready","goVersion":"go1.26.8","simd":true}`},
 		{Error{Message: `bad "pair" on line 3`}, `{"type":"error","message":"bad \"pair\" on line 3"}`},
 		{Error{Message: "beta", Request: "configure", Run: 2}, `{"type":"error","message":"beta","request":"configure","run":2}`},
 		{Train{Run: 3}, `{"type":"train","run":3}`},

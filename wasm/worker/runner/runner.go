@@ -24,6 +24,9 @@ import (
 
 // Runner answers the page's messages.
 type Runner struct {
+	// SIMD is what Ready reports: the worker installed the SIMD kernels.
+	SIMD bool
+
 	post func(protocol.Message)
 
 	mu     sync.Mutex
@@ -87,7 +90,7 @@ func (r *Runner) Loop(yield func(), stop <-chan struct{}) {
 func (r *Runner) handle(msg protocol.Message, yield func()) {
 	switch m := msg.(type) {
 	case protocol.Hello:
-		r.post(protocol.Ready{GoVersion: runtime.Version()})
+		r.post(protocol.Ready{GoVersion: runtime.Version(), SIMD: r.SIMD})
 	case protocol.Configure:
 		r.running, r.done, r.global = false, false, 0
 		r.run = 0

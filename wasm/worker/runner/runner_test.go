@@ -117,8 +117,9 @@ func quick(sft, dpo int) session.Settings {
 
 func TestHelloAndUnknownRequests(t *testing.T) {
 	h := start(t, false)
+	h.r.SIMD = true // set before Loop reads it, as main does
 	h.send(protocol.Hello{})
-	if r, _ := waitType[protocol.Ready](h, 0); !strings.HasPrefix(r.GoVersion, "go") {
+	if r, _ := waitType[protocol.Ready](h, 0); !strings.HasPrefix(r.GoVersion, "go") || !r.SIMD {
 		t.Errorf("ready %+v", r)
 	}
 	h.send(protocol.Metrics{})

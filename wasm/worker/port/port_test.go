@@ -1,6 +1,6 @@
 //go:build js && wasm
 
-package main
+package port
 
 import (
 	"runtime"
@@ -62,12 +62,12 @@ func (s *fakeScope) waitFor(t *testing.T, want string) int {
 // real event-loop yield.
 func startWorker(t *testing.T) *fakeScope {
 	scope := newFakeScope(t)
-	var p *port
-	r := runner.New(func(msg protocol.Message) { p.post(msg) })
-	p = attach(scope.Value, r.Receive)
+	var p *Port
+	r := runner.New(func(msg protocol.Message) { p.Post(msg) })
+	p = Attach(scope.Value, r.Receive)
 	stop := make(chan struct{})
 	go r.Loop(eventloop.New().Wait, stop)
-	t.Cleanup(func() { close(stop); p.detach() })
+	t.Cleanup(func() { close(stop); p.Detach() })
 	return scope
 }
 
@@ -116,10 +116,10 @@ func TestEarlyMessagesAreAnsweredInOrder(t *testing.T) {
 	scope.Call("dispatchEvent", messageEvent(jsonValue(`{"type":"hello"}`)))
 	scope.Call("dispatchEvent", messageEvent(jsonValue(`{"type":"ready","goVersion":"x"}`)))
 
-	var p *port
-	r := runner.New(func(msg protocol.Message) { p.post(msg) })
-	p = attach(scope.Value, r.Receive)
-	defer p.detach()
+	var p *Port
+	r := runner.New(func(msg protocol.Message) { p.Post(msg) })
+	p = Attach(scope.Value, r.Receive)
+	defer p.Detach()
 	stop := make(chan struct{})
 	defer close(stop)
 	go r.Loop(eventloop.New().Wait, stop)

@@ -1,6 +1,10 @@
 //go:build js && wasm
 
-package main
+// Package port is the training worker's end of the page's message channel:
+// the JavaScript glue between postMessage objects and protocol messages.
+// It lives apart from the worker's main package, which also loads the SIMD
+// kernels, so that its tests run in a browser without simd.js.
+package port
 
 import (
 	"syscall/js"
@@ -8,23 +12,22 @@ import (
 	"dpoplayground/wasm/worker/protocol"
 )
 
-// port is the worker's end of the page's message channel: the JavaScript
-// glue between postMessage objects and protocol messages.
-type port struct {
+// Port is the worker's end of the page's message channel.
+type Port struct {
 	scope   js.Value // the worker global scope (an EventTarget in tests)
 	receive func(protocol.Message)
 	onMsg   js.Func
 }
 
-// attach starts passing the messages that arrive at scope to receive.
+// Attach starts passing the messages that arrive at scope to receive.
 // public/worker.js buffers messages that arrive while worker.wasm is still
 // loading in scope.dpoEarlyMessages through the listener
 // scope.dpoBufferMessage; attach swaps that listener for its own and passes
 // on the buffered messages in order. It runs in one JavaScript turn, so no
 // message falls between the two. receive must not block: it runs inside a
 // JavaScript event callback.
-func attach(scope js.Value, receive func(protocol.Message)) *port {
-	p := &port{scope: scope, receive: receive}
+func Attach(scope js.Value, receive func(protocol.Message)) *Port {
+	p := &Port{scope: scope, receive: receive}
 	p.onMsg = js.FuncOf(func(this js.Value, args []js.Value) any {
 		if len(args) > 0 {
 			p.deliver(args[0].Get("data"))
@@ -44,25 +47,25 @@ func attach(scope js.Value, receive func(protocol.Message)) *port {
 	return p
 }
 
-// detach stops passing messages on and frees the callback.
-func (p *port) detach() {
+// Detach stops passing messages on and frees the callback.
+func (p *Port) Detach() {
 	p.scope.Call("removeEventListener", "message", p.onMsg)
 	p.onMsg.Release()
 }
 
 // deliver decodes one message; malformed data gets a protocol.Error reply.
-func (p *port) deliver(data js.Value) {
+func (p *Port) deliver(data js.Value) {
 	msg, err := protocol.FromJS(data)
 	if err != nil {
-		p.post(protocol.Error{Message: err.Error()})
+		p.Post(protocol.Error{Message: err.Error()})
 		return
 	}
 	p.receive(msg)
 }
 
-// post sends msg to the page, transferring its weights; a message that
+// Post sends msg to the page, transferring its weights; a message that
 // cannot be encoded is replaced by an Error saying so.
-func (p *port) post(msg protocol.Message) {
+func (p *Port) Post(msg protocol.Message) {
 	if err := protocol.PostTo(p.scope, msg); err != nil {
 		protocol.PostTo(p.scope, protocol.Error{Message: err.Error()})
 	}
