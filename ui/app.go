@@ -49,8 +49,9 @@ type App struct {
 	fieldErrs  map[string]string // and what is wrong with it
 	formRev    int               // counts changes of texts and fieldErrs
 	Check      DataCheck
-	checkRev   int // counts replacements of Check
-	checkGen   int
+	checkRev   int    // counts replacements of Check
+	checkGen   int    // identifies the latest scheduled validation
+	typing     bool   // the pairs changed since the last validation
 	pushText   bool   // the pairs box must show Draft.Pairs after the next render
 	PresetName string // the example in the pairs box, "" once edited
 	DataNote   string // what the last file load did
@@ -215,6 +216,7 @@ func (a *App) SetPairsText(text string) {
 	a.Draft.Pairs = text
 	a.PresetName = ""
 	a.DataNote = ""
+	a.typing = true
 	a.checkGen++
 	gen := a.checkGen
 	a.Host.After(validateDelay, func() {
@@ -238,6 +240,7 @@ func (a *App) PendingPairsText() (string, bool) {
 // validateNow checks the pairs for the chosen model's context. Before any
 // run, the pair table lists the pairs being typed.
 func (a *App) validateNow() {
+	a.typing = false
 	a.checkGen++
 	a.checkRev++
 	a.Check = CheckPairs(a.Draft.Pairs, a.dataContext())
@@ -899,9 +902,11 @@ func (a *App) EmbedCode() string { return EmbedCode(a.EmbedURL()) }
 
 // fragment is BuildFragment of the draft. Compressing the pairs costs a
 // megabyte of deflate tables, and the links are rendered on every frame,
-// so the compressed settings are kept until the draft changes.
+// so the compressed settings are kept until the draft changes; while the
+// person types in the pairs box the shown link waits for the pause that
+// validates the pairs (copying a link never uses a stale one).
 func (a *App) fragment(hide []string, autoplay bool) string {
-	if a.linkCache.s == "" || a.linkCache.st != a.Draft {
+	if a.linkCache.s == "" || a.linkCache.st != a.Draft && !a.typing {
 		s, err := EncodeSettings(a.Draft)
 		if err != nil {
 			return ""
@@ -926,6 +931,7 @@ func (a *App) LinkTooLong() bool { return len(a.ShareLink()) > 32000 }
 
 // CopyLink copies the share link.
 func (a *App) CopyLink() {
+	a.settle()
 	a.Host.Copy(a.ShareLink(), func(ok bool) {
 		a.ShareNote = copyNote(ok, "Link copied.")
 	})
@@ -933,9 +939,18 @@ func (a *App) CopyLink() {
 
 // CopyEmbed copies the embed code.
 func (a *App) CopyEmbed() {
+	a.settle()
 	a.Host.Copy(a.EmbedCode(), func(ok bool) {
 		a.ShareNote = copyNote(ok, "Embed code copied.")
 	})
+}
+
+// settle validates typed pairs now instead of after the pause, so that
+// the links are of the text as it is.
+func (a *App) settle() {
+	if a.typing {
+		a.validateNow()
+	}
 }
 
 func copyNote(ok bool, done string) string {

@@ -369,9 +369,21 @@ func TestShareLinkRoundTrip(t *testing.T) {
 	if len(eh.storage) != 0 || eh.fragment != "" {
 		t.Errorf("the embed saved %v or changed the address to %q", eh.storage, eh.fragment)
 	}
+	// While the pairs are being typed the shown link waits for the pause;
+	// a copied link is always of the text as it is.
+	shown := a.ShareLink()
+	a.SetPairsText(a.Draft.Pairs + "\nprompt: p\nchosen: c\nrejected: r\n")
+	if a.ShareLink() != shown {
+		t.Error("the shown link was compressed again at a keystroke")
+	}
 	a.CopyLink()
-	if len(a.Host.(*fakeHost).copied) != 1 || a.ShareNote != "Link copied." {
-		t.Errorf("copy: %q", a.ShareNote)
+	copied := a.Host.(*fakeHost).copied
+	if len(copied) != 1 || copied[0] == shown || a.ShareNote != "Link copied." {
+		t.Errorf("copy: %q (stale: %v)", a.ShareNote, copied[0] == shown)
+	}
+	f, err := ParseFragment(copied[0][strings.IndexByte(copied[0], '#'):])
+	if err != nil || f.Settings.Pairs != a.Draft.Pairs {
+		t.Errorf("the copied link does not hold the typed pairs (%v)", err)
 	}
 	a.Host.(*fakeHost).copyOK = false
 	a.CopyEmbed()

@@ -41,6 +41,7 @@ type settingsKey struct {
 
 func (c *SettingsPanel) Build(in *vugu.BuildIn) *vugu.BuildOut {
 	key := settingsKey{draft: c.App.Draft, form: c.App.formRev, advanced: c.AdvancedOpen}
+	key.draft.Pairs = "" // the panel does not show the pairs: typing in their box leaves it alone
 	key.imported = c.ReferenceHint()
 	return c.memo.build(key, func() *vugu.BuildOut { return c.SettingsView.Build(in) })
 }
