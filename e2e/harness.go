@@ -433,3 +433,13 @@ func WaitDownload(t testing.TB, dir, name string, timeout time.Duration) []byte 
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// SetFiles picks files (paths on this machine) in the file input matching
+// selector, as a person choosing them in the file dialog; the input sees a
+// change event.
+func (p *Page) SetFiles(t testing.TB, selector string, paths ...string) {
+	t.Helper()
+	if err := chromedp.Do(p.Ctx, chromedp.SetUploadFiles(chromedp.CSS(selector), paths, chromedp.NodeReady)); err != nil {
+		t.Fatalf("picking files in %s: %v", selector, err)
+	}
+}

@@ -52,7 +52,7 @@ const instrument = `(() => {
 // well under a minute.
 const (
 	e2eSFTSteps  = 20
-	e2eDPOSteps  = 30
+	e2eDPOSteps  = 40
 	trainTimeout = 3 * time.Minute
 )
 
@@ -194,11 +194,13 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 	}
 
 	// Pause a few steps into DPO: the step stops advancing.
-	p.WaitFor(t, "a few DPO steps", fmt.Sprintf(`Number(document.querySelector('[data-metric="step"]').textContent) >= %d`, e2eSFTSteps+4), trainTimeout)
 	shot(t, p, "main-training.png")
 	p.Click(t, "#pause")
 	p.WaitFor(t, "Pause to take effect", `document.querySelector("#pause").disabled && !document.querySelector("#train").disabled`, 30*time.Second)
 	paused := metric(t, p, "step")
+	if paused == strconv.Itoa(e2eSFTSteps+e2eDPOSteps) {
+		t.Fatalf("the run finished before Pause took effect; give it more DPO steps")
+	}
 	time.Sleep(1500 * time.Millisecond)
 	if again := metric(t, p, "step"); again != paused {
 		t.Errorf("step moved from %s to %s while paused", paused, again)
@@ -319,6 +321,25 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 		t.Errorf("the loss chart's SVG: %.200s", svg)
 	}
 
+	// Import the exported files as the reference: the reference menu
+	// switches to them and a run needs no SFT phase.
+	p.SetFiles(t, "#import-files", filepath.Join(downloads, "config.json"), filepath.Join(downloads, "model.safetensors"))
+	p.WaitText(t, ".share-panel .imported", "model.safetensors as the reference: 2 layers, 64 wide", 30*time.Second)
+	if got := p.Value(t, "#reference"); got != "imported" {
+		t.Errorf("#reference = %q after importing a reference", got)
+	}
+	if p.Exists(t, "#sft-steps") {
+		t.Error("SFT steps are offered with an imported reference")
+	}
+	p.Click(t, "#step")
+	p.WaitFor(t, "a first step against the imported reference", `document.querySelector('[data-metric="step"]').textContent === "1" && document.querySelector('[data-metric="phase"]').textContent === "dpo"`, 30*time.Second)
+	// A model trained on the same pairs, as its own reference, starts at log 2.
+	if loss := metricFloat(t, p, "loss"); loss < 0.69 || loss > 0.7 {
+		t.Errorf("first loss against the imported reference = %v, want log 2", loss)
+	}
+	Eval[bool](t, p, `(() => { const s = document.querySelector("#reference"); s.value = "sft-chosen"; s.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`)
+	p.WaitFor(t, "SFT steps back", `document.querySelector("#sft-steps") !== null`, 5*time.Second)
+
 	// The share link opens the same settings in a new page.
 	link := p.Value(t, "#share-link")
 	if !strings.Contains(link, "#s=") {
@@ -358,10 +379,11 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 
 	// A changed setting does not touch the finished run; Reset starts a new
 	// one and the old curves stay, faded and labelled by what differed.
+	before := metric(t, p, "step")
 	p.Type(t, "#beta", "0.5")
 	p.WaitText(t, ".runbar .changed", "Settings changed", 5*time.Second)
-	if got := metric(t, p, "step"); got != strconv.Itoa(e2eSFTSteps+e2eDPOSteps) {
-		t.Errorf("changing β moved the finished run to step %s", got)
+	if got := metric(t, p, "step"); got != before {
+		t.Errorf("changing β moved the run from step %s to %s", before, got)
 	}
 	p.Click(t, "#reset")
 	p.WaitFor(t, "the new run at step 0", `document.querySelector('[data-metric="phase"]').textContent === "idle" && !document.querySelector(".runbar .changed")`, 30*time.Second)
