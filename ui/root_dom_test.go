@@ -291,3 +291,39 @@ func TestEmbedPageHidesSections(t *testing.T) {
 	p.q("#train")
 	p.q(".charts")
 }
+
+// Dropping a file on the pairs box or on the import area hands its
+// FileList to the host, and the page takes the drop from the browser.
+func TestDropsReachTheHost(t *testing.T) {
+	p := mountPage(t, false, "")
+	for _, target := range []string{".dropzone", ".import-drop"} {
+		dt := js.Global().Get("DataTransfer").New()
+		file := js.Global().Get("File").New(js.ValueOf([]any{"prompt: a\nchosen: b\nrejected: c\n"}), "pairs.txt")
+		dt.Get("items").Call("add", file)
+		init := js.Global().Get("Object").New()
+		init.Set("bubbles", true)
+		init.Set("cancelable", true)
+		init.Set("dataTransfer", dt)
+		over := js.Global().Get("DragEvent").New("dragover", init)
+		p.q(target).Call("dispatchEvent", over)
+		p.render()
+		if !over.Get("defaultPrevented").Bool() {
+			t.Errorf("%s: dragover not taken, so the browser would refuse the drop", target)
+		}
+		if !strings.Contains(p.q(target).Get("className").String(), "dragging") {
+			t.Errorf("%s does not show that a file is over it", target)
+		}
+		drop := js.Global().Get("DragEvent").New("drop", init)
+		p.q(target).Call("dispatchEvent", drop)
+		p.render()
+		if !drop.Get("defaultPrevented").Bool() {
+			t.Errorf("%s: the browser would open the dropped file", target)
+		}
+		if n := len(p.host.fileLists); n == 0 || p.host.fileLists[n-1] != 1 {
+			t.Errorf("%s: the host got file lists %v", target, p.host.fileLists)
+		}
+		if strings.Contains(p.q(target).Get("className").String(), "dragging") {
+			t.Errorf("%s still shows a file over it after the drop", target)
+		}
+	}
+}
