@@ -60,6 +60,7 @@ func (h *fakeHost) Store(key, value string) {
 }
 func (h *fakeHost) SetFragment(f string) { h.fragment = f }
 func (h *fakeHost) PageURL() string      { return h.url }
+
 // ReadFiles records the list's length; tests hand files to the App's
 // methods themselves (wasm/app tests the reading).
 func (h *fakeHost) ReadFiles(files js.Value, done func([]File, error)) {
