@@ -540,11 +540,6 @@ func (a *App) Clear() {
 	a.Notice = "Cleared: the page is back to its first state."
 }
 
-// Running says whether the worker is training the live run.
-func (a *App) Running() bool {
-	return a.Live != nil && a.Live.State == RunTraining
-}
-
 // CanTrain, CanPause, CanStep and CanReset enable the four buttons.
 func (a *App) CanTrain() bool {
 	if a.BlockReason() != "" {

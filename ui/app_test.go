@@ -93,8 +93,8 @@ func TestTrainPauseResumeDone(t *testing.T) {
 		t.Fatalf("Train posted %+v", msgs)
 	}
 	run := cfg.Run
-	if a.Running() != true || a.CanTrain() || !a.CanPause() {
-		t.Errorf("while training: running %v, can train %v, can pause %v", a.Running(), a.CanTrain(), a.CanPause())
+	if a.Live.State != RunTraining || a.CanTrain() || !a.CanPause() {
+		t.Errorf("while training: state %v, can train %v, can pause %v", a.Live.State, a.CanTrain(), a.CanPause())
 	}
 
 	a.Apply(configured(run, a.Draft))

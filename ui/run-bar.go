@@ -3,8 +3,6 @@ package ui
 import (
 	"fmt"
 	"strconv"
-
-	"dpoplayground/core/train"
 )
 
 // RunBar is the Train/Pause/Step/Reset buttons, the status line and the
@@ -83,15 +81,4 @@ func (c *RunBar) Metric(name string) string {
 		return strconv.FormatFloat(row.RewardsAccuracy, 'f', 2, 64)
 	}
 	return "—"
-}
-
-// phaseTitle names a phase for people.
-func phaseTitle(p string) string {
-	switch p {
-	case string(train.PhaseSFT):
-		return "SFT"
-	case string(train.PhaseDPO):
-		return "DPO"
-	}
-	return p
 }
