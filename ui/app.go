@@ -862,7 +862,8 @@ func (a *App) SetSampleSeed(text string) {
 // ToggleAutoSample turns the refresh during training on or off.
 func (a *App) ToggleAutoSample(on bool) { a.Sample.Auto = on }
 
-// SampleAgain asks for samples now, with the next seed.
+// SampleAgain asks for samples now, even if an answer is still on its way
+// (the newer request wins).
 func (a *App) SampleAgain() {
 	a.Sample.pending = 0
 	a.RequestSamples()
