@@ -243,7 +243,7 @@ size_of() {
 
 # page_files are what a visit to index.html downloads (wasm_exec.js once,
 # the worker's copy comes from the cache).
-page_files=(index.html style.css favicon.svg wasm_exec.js vugu-render.js app.js app.wasm worker.js worker.wasm)
+page_files=(index.html style.css favicon.svg wasm_exec.js vugu-render.js app.js app.wasm worker.js worker.wasm simd.js simd.wasm)
 
 print_sizes() {
 	step "artifact sizes"

@@ -8,10 +8,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"dpoplayground/core/gpt"
 )
 
 // runFingerprint trains a short SFT+DPO run and hashes the bits of every
-// step's metrics and of the final weights.
+// step's metrics, of the final weights and of a seeded sample from them.
 func runFingerprint(t *testing.T) (string, []StepResult) {
 	t.Helper()
 	cfg := DefaultConfig()
@@ -37,10 +39,16 @@ func runFingerprint(t *testing.T) (string, []StepResult) {
 		binary.Write(h, binary.LittleEndian, int64(r.Epoch))
 	}
 	binary.Write(h, binary.LittleEndian, tr.Policy().Data)
+	sample, err := gpt.Generate(tr.Policy(), []byte(seedPairs[0].Prompt), gpt.SampleConfig{Temperature: 0.9, TopK: 20, MaxTokens: 24, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.Write(h, binary.LittleEndian, sample)
+	t.Logf("sample: %q", gpt.Text(sample))
 	return fmt.Sprintf("%x", h.Sum(nil)), steps
 }
 
-// The same config and seed give bit-identical runs. build.sh runs this test
+// The same config and seed give bit-identical runs and samples. build.sh runs this test
 // natively, then in the browser with DPO_NATIVE_FINGERPRINT set to the
 // native run's fingerprint, so the numbers people see in the page are the
 // numbers the CLI computes.
