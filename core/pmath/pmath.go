@@ -115,18 +115,3 @@ func Sigmoid(x float64) float64 {
 	e := Exp(x)
 	return e / (1 + e)
 }
-
-// Tanh32 returns tanh(x) as (1 − e^{−2|x|})/(1 + e^{−2|x|}) with the sign restored,
-// which cannot overflow.
-func Tanh32(x float32) float32 {
-	ax := x
-	if ax < 0 {
-		ax = -ax
-	}
-	e := Exp32(-2 * ax)
-	t := (1 - e) / (1 + e)
-	if x < 0 {
-		return -t
-	}
-	return t
-}
