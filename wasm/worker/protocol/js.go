@@ -5,37 +5,50 @@ package protocol
 import (
 	"fmt"
 	"syscall/js"
+	"unsafe"
 )
 
-// payloadField is the JavaScript property that holds a message's weights.
-const payloadField = "weights"
-
 // ToJS returns msg as the plain JavaScript object that postMessage sends,
-// and the list of objects to transfer with it: a message with weights
-// carries them as an ArrayBuffer under "weights", listed for transfer so
-// postMessage moves the bytes instead of copying them.
+// and the list of objects to transfer with it: a message with weights or a
+// gradient carries them as an ArrayBuffer under the field's name ("weights",
+// "grad", "sum"; a gradient's buffer holds its float32 values, so
+// new Float32Array(buffer) reads them), listed for transfer so postMessage
+// moves the bytes instead of copying them.
 func ToJS(msg Message) (obj js.Value, transfer []any, err error) {
-	data, with, binary := payload(msg)
-	if binary {
-		msg = with(nil)
+	bin, hasBinary := binaryOf(msg)
+	if hasBinary {
+		msg = bin.set(nil, nil)
 	}
 	text, err := Encode(msg)
 	if err != nil {
 		return js.Value{}, nil, err
 	}
 	obj = js.Global().Get("JSON").Call("parse", string(text))
-	if binary {
+	if hasBinary {
+		data := bin.bytes
+		if bin.floats {
+			data = float32Bytes(bin.values)
+		}
 		arr := js.Global().Get("Uint8Array").New(len(data))
 		js.CopyBytesToJS(arr, data)
 		buf := arr.Get("buffer")
-		obj.Set(payloadField, buf)
+		obj.Set(bin.field, buf)
 		transfer = append(transfer, buf)
 	}
 	return obj, transfer, nil
 }
 
+// float32Bytes is the memory of s as bytes: WebAssembly and typed arrays
+// are both little-endian, so they are the bytes of a Float32Array of s.
+func float32Bytes(s []float32) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), 4*len(s))
+}
+
 // PostTo sends msg through target.postMessage (a Worker or a worker's
-// global scope), transferring its weights.
+// global scope), transferring its weights or gradient.
 func PostTo(target js.Value, msg Message) error {
 	obj, transfer, err := ToJS(msg)
 	if err != nil {
@@ -46,18 +59,33 @@ func PostTo(target js.Value, msg Message) error {
 }
 
 // FromJS reads a message object that arrived through postMessage. Weights
-// may come as an ArrayBuffer or a typed array (or as base64 text).
+// may come as an ArrayBuffer or a typed array (or as base64 text), a
+// gradient as an ArrayBuffer or typed array of float32 values (or as an
+// array of numbers).
 func FromJS(data js.Value) (Message, error) {
-	var raw []byte
-	binary := false
+	var bin js.Value // the binary field's bytes, as a Uint8Array
+	field := ""
 	if data.Type() == js.TypeObject {
-		if w := data.Get(payloadField); isBytes(w) {
-			arr := js.Global().Get("Uint8Array").New(w)
-			raw = make([]byte, arr.Length())
-			js.CopyBytesToGo(raw, arr)
-			binary = true
+		typ := ""
+		if t := data.Get("type"); t.Type() == js.TypeString {
+			typ = t.String()
+		}
+		field = binaryFields[typ]
+		for _, f := range binaryFields {
+			if f != field && isBytes(data.Get(f)) {
+				what := "gradient"
+				if f == "weights" {
+					what = "weights"
+				}
+				return nil, fmt.Errorf("protocol: %q message: field %q: this message carries no %s", typ, f, what)
+			}
+		}
+		if w := data.Get(field); field != "" && isBytes(w) {
+			bin = uint8View(w)
 			data = js.Global().Get("Object").Call("assign", js.Global().Get("Object").New(), data)
-			data.Delete(payloadField)
+			data.Delete(field)
+		} else {
+			field = ""
 		}
 	}
 	text, err := stringify(data)
@@ -65,14 +93,32 @@ func FromJS(data js.Value) (Message, error) {
 		return nil, err
 	}
 	msg, err := Decode([]byte(text))
-	if err != nil || !binary {
+	if err != nil || field == "" {
 		return msg, err
 	}
-	_, with, ok := payload(msg)
-	if !ok {
-		return nil, fmt.Errorf("protocol: %q message: field %q: this message carries no weights", msg.MessageType(), payloadField)
+	b, _ := binaryOf(msg)
+	n := bin.Length()
+	if !b.floats {
+		raw := make([]byte, n)
+		js.CopyBytesToGo(raw, bin)
+		return b.set(raw, nil), nil
 	}
-	return with(raw), nil
+	if n%4 != 0 {
+		return nil, fmt.Errorf("protocol: %q message: field %q: %d bytes are not a whole number of float32 values", msg.MessageType(), field, n)
+	}
+	v := make([]float32, n/4)
+	js.CopyBytesToGo(float32Bytes(v), bin)
+	return b.set(nil, v), nil
+}
+
+// uint8View is a Uint8Array over the bytes of an ArrayBuffer, or over
+// those a typed array views (a Float32Array's bytes, not its values cut
+// to bytes).
+func uint8View(v js.Value) js.Value {
+	if v.InstanceOf(js.Global().Get("ArrayBuffer")) {
+		return js.Global().Get("Uint8Array").New(v)
+	}
+	return js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength"))
 }
 
 // isBytes reports whether v is an ArrayBuffer or a typed array view of one.

@@ -7,8 +7,16 @@
 // The page numbers its runs: every request about a run carries the run's
 // number and every answer repeats it, so the page can drop answers that
 // belong to a run it has already reset. Model weights ([]byte fields) are
-// base64 in the JSON text; in the browser they travel as transferred
-// ArrayBuffers instead (see ToJS and FromJS).
+// base64 in the JSON text and gradients ([]float32 fields) arrays of
+// numbers; in the browser both travel as transferred ArrayBuffers instead
+// (see ToJS and FromJS).
+//
+// A run may train on several workers (data parallel): the worker the page
+// talks to, the lead, starts helpers running the same program and speaks
+// to them with the same Configure and Import messages, plus three of their
+// own: ShardRequest (compute shard j of k of the next step's gradient),
+// ShardGrad (the helper's answer) and ApplyGrad (the summed gradient every
+// worker applies).
 package protocol
 
 import (
@@ -34,10 +42,14 @@ type Message interface {
 type Hello struct{}
 
 // Configure (re)starts run Run from Settings, stopping any run in progress;
-// the worker answers Configured, or Error naming the setting.
+// the worker answers Configured, or Error naming the setting. Workers is
+// how many workers should share each step (0 or 1: the lead alone); it is
+// not one of the Settings, because it changes how fast a run goes, not
+// its numbers (beyond float32 rounding), and suits one machine, not a link.
 type Configure struct {
 	Run      int              `json:"run"`
 	Settings session.Settings `json:"settings"`
+	Workers  int              `json:"workers,omitempty"`
 }
 
 // Train runs the configured run continuously, one Metrics message per step,
@@ -106,10 +118,20 @@ type Ready struct {
 	SIMD bool `json:"simd,omitempty"`
 }
 
-// Configured answers Configure.
+// Configured answers Configure. Workers is how many workers share each
+// step: the number asked for, at most the batch's pair count.
 type Configured struct {
 	Run int `json:"run"`
 	session.Configured
+	Workers int `json:"workers"`
+}
+
+// Fallback says run Run goes on with Workers workers (1: the lead alone)
+// because of Reason, e.g. a helper worker that did not start or failed.
+type Fallback struct {
+	Run     int    `json:"run"`
+	Workers int    `json:"workers"`
+	Reason  string `json:"reason"`
 }
 
 // Metrics is one training step.
@@ -178,6 +200,39 @@ type Imported struct {
 	Model session.ModelInfo `json:"model"`
 }
 
+// Lead worker to helper worker.
+
+// ShardRequest asks a helper for shard J of K of the gradient of run Run's
+// next step (session.Session.ShardGrad); Seq numbers the lead's requests
+// and comes back in ShardGrad, so an answer to an abandoned request is
+// never taken for the current one.
+type ShardRequest struct {
+	Run int `json:"run"`
+	Seq int `json:"seq"`
+	J   int `json:"j"`
+	K   int `json:"k"`
+}
+
+// ApplyGrad finishes the step every worker began with ShardRequest: Sum is
+// the K shards' gradients added in shard order, Shards their reports.
+// Helpers answer only when it fails (Error).
+type ApplyGrad struct {
+	Run    int           `json:"run"`
+	Shards []train.Shard `json:"shards"`
+	Sum    []float32     `json:"sum"`
+}
+
+// Helper worker to lead worker.
+
+// ShardGrad answers ShardRequest: the shard's report and its gradient, in
+// the parameters' flat layout.
+type ShardGrad struct {
+	Run   int         `json:"run"`
+	Seq   int         `json:"seq"`
+	Shard train.Shard `json:"shard"`
+	Grad  []float32   `json:"grad"`
+}
+
 // Error reports a message the worker could not handle, or a worker that
 // failed to start. Request names the request that failed ("configure",
 // "import", ...) and Run its run, when the error answers one.
@@ -209,6 +264,10 @@ func (Evaluation) MessageType() string   { return "evaluation" }
 func (Exported) MessageType() string     { return "exported" }
 func (Imported) MessageType() string     { return "imported" }
 func (Error) MessageType() string        { return "error" }
+func (Fallback) MessageType() string     { return "fallback" }
+func (ShardRequest) MessageType() string { return "shardRequest" }
+func (ApplyGrad) MessageType() string    { return "applyGrad" }
+func (ShardGrad) MessageType() string    { return "shardGrad" }
 
 // decoders maps each "type" to the decoder of its message: the one table
 // to extend when a message is added.
@@ -235,6 +294,10 @@ var decoders = map[string]func(fields []byte) (Message, error){
 	"exported":     decodeFields[Exported],
 	"imported":     decodeFields[Imported],
 	"error":        decodeFields[Error],
+	"fallback":     decodeFields[Fallback],
+	"shardRequest": decodeFields[ShardRequest],
+	"applyGrad":    decodeFields[ApplyGrad],
+	"shardGrad":    decodeFields[ShardGrad],
 }
 
 // decodeFields decodes a JSON object without its "type" field into an M,
@@ -304,14 +367,38 @@ func Decode(data []byte) (Message, error) {
 	return msg, nil
 }
 
-// payload returns the bytes of a message that carries model weights, and
-// sets them on a copy: in the browser they travel as an ArrayBuffer.
-func payload(msg Message) (data []byte, with func([]byte) Message, ok bool) {
+// binary is the one field of a message that, in the browser, travels as a
+// transferred ArrayBuffer rather than in the JSON text: model weights
+// (bytes) or a gradient (floats; the buffer holds the float32 values).
+type binary struct {
+	field  string
+	floats bool      // a []float32 field, else []byte
+	bytes  []byte    // the []byte field's value
+	values []float32 // the []float32 field's value
+	// set returns the message with the field set to b or v (by its type).
+	set func(b []byte, v []float32) Message
+}
+
+// binaryFields names, by message type, the field binaryOf returns: the
+// messages with a binary field, for decoders that see the type first.
+var binaryFields = map[string]string{
+	"import":    "weights",
+	"exported":  "weights",
+	"shardGrad": "grad",
+	"applyGrad": "sum",
+}
+
+// binaryOf returns msg's binary field, if it has one.
+func binaryOf(msg Message) (binary, bool) {
 	switch m := msg.(type) {
 	case Import:
-		return m.Weights, func(b []byte) Message { m.Weights = b; return m }, true
+		return binary{field: "weights", bytes: m.Weights, set: func(b []byte, _ []float32) Message { m.Weights = b; return m }}, true
 	case Exported:
-		return m.Weights, func(b []byte) Message { m.Weights = b; return m }, true
+		return binary{field: "weights", bytes: m.Weights, set: func(b []byte, _ []float32) Message { m.Weights = b; return m }}, true
+	case ShardGrad:
+		return binary{field: "grad", floats: true, values: m.Grad, set: func(_ []byte, v []float32) Message { m.Grad = v; return m }}, true
+	case ApplyGrad:
+		return binary{field: "sum", floats: true, values: m.Sum, set: func(_ []byte, v []float32) Message { m.Sum = v; return m }}, true
 	}
-	return nil, nil, false
+	return binary{}, false
 }

@@ -102,21 +102,76 @@ func TestConfigureCarriesEverySetting(t *testing.T) {
 	}
 }
 
-func TestPayload(t *testing.T) {
-	for _, m := range []Message{Import{Role: "policy", Weights: []byte{1}}, Exported{Which: "policy", Weights: []byte{1}}} {
-		data, with, ok := payload(m)
-		if !ok || len(data) != 1 {
-			t.Fatalf("payload(%T) = %v, %v", m, data, ok)
+// Each message with a binary field names it in binaryFields, and set
+// replaces the field on a copy.
+func TestBinaryFields(t *testing.T) {
+	tests := []struct {
+		msg    Message
+		floats bool
+	}{
+		{Import{Role: "policy", Weights: []byte{1}}, false},
+		{Exported{Which: "policy", Weights: []byte{1}}, false},
+		{ShardGrad{Run: 1, Grad: []float32{1}}, true},
+		{ApplyGrad{Run: 1, Sum: []float32{1}}, true},
+	}
+	for _, tt := range tests {
+		bin, ok := binaryOf(tt.msg)
+		if !ok || bin.floats != tt.floats || binaryFields[tt.msg.MessageType()] != bin.field || len(bin.bytes)+len(bin.values) != 1 {
+			t.Fatalf("binaryOf(%T) = %+v, %v", tt.msg, bin, ok)
 		}
-		if d, _, _ := payload(with([]byte{7, 8})); len(d) != 2 {
-			t.Errorf("with() on %T did not set the weights", m)
+		changed, _ := binaryOf(bin.set([]byte{7, 8}, []float32{7, 8}))
+		if len(changed.bytes)+len(changed.values) != 2 {
+			t.Errorf("set on %T did not set the field", tt.msg)
 		}
-		if d, _, _ := payload(m); len(d) != 1 {
-			t.Errorf("with() on %T changed the original", m)
+		if again, _ := binaryOf(tt.msg); len(again.bytes)+len(again.values) != 1 {
+			t.Errorf("set on %T changed the original", tt.msg)
 		}
 	}
-	if _, _, ok := payload(Hello{}); ok {
-		t.Error("Hello has a payload")
+	if len(binaryFields) != len(tests) {
+		t.Errorf("binaryFields has %d entries, %d messages have binary fields", len(binaryFields), len(tests))
+	}
+	if _, ok := binaryOf(Hello{}); ok {
+		t.Error("Hello has a binary field")
+	}
+}
+
+// The data-parallel messages: shards travel as JSON with every pair
+// statistic, gradients as exact float32 values (in the browser: buffers,
+// see js_test.go); Configure's worker count is left out when unset.
+func TestDataParallelMessages(t *testing.T) {
+	shard := train.Shard{Phase: train.PhaseDPO, Step: 4, J: 1, K: 2, Pairs: []dpo.PairStats{{
+		PairLogps:      dpo.PairLogps{PolicyChosen: -12.25, PolicyRejected: -15.5, RefChosen: -13, RefRejected: -14, ChosenTokens: 9, RejectedTokens: 11},
+		ChosenLogitSum: 3.5, RejectedLogitSum: -1.25}}}
+	grad := []float32{0.1, -3.4028235e38, 1e-45, 0, 7}
+	tests := []struct {
+		msg  Message
+		want string
+	}{
+		{ShardRequest{Run: 2, Seq: 9, J: 1, K: 3}, `{"type":"shardRequest","run":2,"seq":9,"j":1,"k":3}`},
+		{ShardGrad{Run: 2, Seq: 9, Shard: shard, Grad: grad}, `"grad":[0.1,-3.4028235e+38,1e-45,0,7]`},
+		{ApplyGrad{Run: 2, Shards: []train.Shard{shard, {Phase: train.PhaseDPO, Step: 4, K: 2}}, Sum: grad}, `"sum":[0.1,`},
+		{Fallback{Run: 2, Workers: 1, Reason: "helper worker 1 did not start"}, `{"type":"fallback","run":2,"workers":1,"reason":"helper worker 1 did not start"}`},
+		{Configure{Run: 3, Settings: session.DefaultSettings(), Workers: 4}, `"workers":4}`},
+		{Configured{Run: 3, Workers: 2}, `"workers":2}`},
+	}
+	for _, tt := range tests {
+		b, err := Encode(tt.msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), tt.want) {
+			t.Errorf("Encode(%T) = %s, want it to contain %s", tt.msg, b, tt.want)
+		}
+		back, err := Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, tt.msg) {
+			t.Errorf("round trip of %T: %+v, want %+v", tt.msg, back, tt.msg)
+		}
+	}
+	if b, _ := Encode(Configure{Run: 1, Settings: session.DefaultSettings()}); strings.Contains(string(b), "workers") {
+		t.Errorf("Configure without a worker count: %s", b)
 	}
 }
 

@@ -8,6 +8,11 @@
 // yield, which in the browser waits for one turn of the JavaScript event
 // loop, so that a Pause or Step message sent during training is read before
 // the next step.
+//
+// A Runner is also the lead of a data-parallel run when the page asks for
+// several workers: it starts helper workers through a Pool (see
+// parallel.go), and helpers are Runners too, answering the lead's
+// ShardRequest and ApplyGrad messages.
 package runner
 
 import (
@@ -26,12 +31,19 @@ import (
 type Runner struct {
 	// SIMD is what Ready reports: the worker installed the SIMD kernels.
 	SIMD bool
+	// Pool starts the helper workers of data-parallel runs; with none the
+	// worker trains alone. Set it before Loop starts.
+	Pool Pool
+	// HelperTimeout bounds each wait for the helpers (to start, to send a
+	// gradient); 0 means DefaultHelperTimeout.
+	HelperTimeout time.Duration
 
 	post func(protocol.Message)
 
-	mu     sync.Mutex
-	inbox  []protocol.Message
-	signal chan struct{} // one pending wake-up for Loop
+	mu          sync.Mutex
+	inbox       []protocol.Message
+	helperInbox []helperMessage
+	signal      chan struct{} // one pending wake-up for Loop
 
 	// Loop's own state: only Loop touches it.
 	s       *session.Session
@@ -39,11 +51,15 @@ type Runner struct {
 	global  int  // steps taken in the run
 	done    bool // the run's last step has run
 	running bool // training continuously
+	stop    <-chan struct{}
+	parallel
 }
 
-// New returns a Runner that sends its answers with post.
+// New returns a Runner that sends its answers with post. post must not
+// keep a message's slices after it returns (a helper's ShardGrad carries
+// the session's own gradient buffer): it encodes or copies them.
 func New(post func(protocol.Message)) *Runner {
-	return &Runner{post: post, signal: make(chan struct{}, 1), s: session.New()}
+	return &Runner{post: post, signal: make(chan struct{}, 1), s: session.New(), parallel: newParallel()}
 }
 
 // Receive queues a message for Loop. It never blocks.
@@ -51,6 +67,12 @@ func (r *Runner) Receive(msg protocol.Message) {
 	r.mu.Lock()
 	r.inbox = append(r.inbox, msg)
 	r.mu.Unlock()
+	r.wake()
+}
+
+// wake gives Loop one pending wake-up. Loop takes its queues before it
+// waits, so a wake-up consumed by another wait loses no message.
+func (r *Runner) wake() {
 	select {
 	case r.signal <- struct{}{}:
 	default:
@@ -69,10 +91,12 @@ func (r *Runner) take() []protocol.Message {
 // Loop answers messages and trains; it returns when stop is closed (tests)
 // or never (the worker). yield is called after every training step.
 func (r *Runner) Loop(yield func(), stop <-chan struct{}) {
+	r.stop = stop
 	for {
 		for _, msg := range r.take() {
 			r.handle(msg, yield)
 		}
+		r.checkHelpers()
 		if r.running {
 			r.step()
 			yield()
@@ -100,7 +124,11 @@ func (r *Runner) handle(msg protocol.Message, yield func()) {
 			return
 		}
 		r.run = m.Run
-		r.post(protocol.Configured{Run: m.Run, Configured: c})
+		k, err := r.configureHelpers(m, c)
+		r.post(protocol.Configured{Run: m.Run, Configured: c, Workers: k})
+		if err != nil {
+			r.post(protocol.Fallback{Run: m.Run, Workers: k, Reason: err.Error()})
+		}
 	case protocol.Train:
 		if !r.current(m, m.Run) {
 			return
@@ -178,9 +206,34 @@ func (r *Runner) handle(msg protocol.Message, yield func()) {
 			r.fail(m, 0, err)
 			return
 		}
+		r.imports[m.Role] = m
+		r.toHelpers(m)
 		r.post(protocol.Imported{Role: m.Role, Name: m.Name, Model: info})
 	case protocol.ClearImports:
 		r.s.ClearImports()
+		clear(r.imports)
+		r.toHelpers(m)
+	case protocol.ShardRequest:
+		if !r.current(m, m.Run) {
+			return
+		}
+		sh, grad, err := r.s.ShardGrad(m.J, m.K)
+		if err != nil {
+			r.fail(m, m.Run, err)
+			return
+		}
+		r.post(protocol.ShardGrad{Run: r.run, Seq: m.Seq, Shard: sh, Grad: grad})
+	case protocol.ApplyGrad:
+		if !r.current(m, m.Run) {
+			return
+		}
+		ev, err := r.s.ApplyGrad(m.Sum, m.Shards)
+		if err != nil {
+			r.fail(m, m.Run, err)
+			return
+		}
+		r.global++
+		r.done = ev.Done
 	default:
 		r.post(protocol.Error{Message: fmt.Sprintf("the worker does not handle %q messages", msg.MessageType())})
 	}
@@ -206,7 +259,13 @@ func (r *Runner) current(msg protocol.Message, run int) bool {
 // step stops continuous training and posts an Error.
 func (r *Runner) step() bool {
 	start := time.Now()
-	ev, err := r.s.Step()
+	var ev session.StepEvent
+	var err error
+	if r.workers > 1 {
+		ev, err = r.parallelStep()
+	} else {
+		ev, err = r.s.Step()
+	}
 	if err != nil {
 		r.running = false
 		if errors.Is(err, session.ErrNoRun) || r.done {

@@ -24,7 +24,11 @@ type harness struct {
 	gate chan struct{}
 }
 
-func start(t *testing.T, gated bool) *harness {
+func start(t *testing.T, gated bool) *harness { return startWith(t, gated, nil) }
+
+// startWith is start with setup run on the Runner before its Loop starts
+// (to give it a Pool).
+func startWith(t *testing.T, gated bool, setup func(*Runner)) *harness {
 	h := &harness{t: t, more: make(chan struct{}, 4096)}
 	if gated {
 		h.gate = make(chan struct{})
@@ -44,6 +48,9 @@ func start(t *testing.T, gated bool) *harness {
 		h.mu.Unlock()
 		h.more <- struct{}{}
 	})
+	if setup != nil {
+		setup(h.r)
+	}
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	yield := func() {}
