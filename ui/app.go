@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,18 @@ import (
 
 // storageKey is where the page keeps the person's pairs and settings.
 const storageKey = "dpo-playground/settings/v1"
+
+// workersKey is where the page keeps the number of parallel workers the
+// person chose. It is not one of the settings a link carries: a run's
+// numbers do not depend on it (beyond float32 rounding), and the right
+// number depends on the machine, so a link opened elsewhere uses that
+// machine's cores, while a reload here keeps the choice.
+const workersKey = "dpo-playground/workers/v1"
+
+// defaultWorkers caps the default number of workers: past four, moving
+// gradients between workers costs more than the smaller shards save on
+// the small models of the playground, and a laptop stays usable.
+const defaultWorkers = 4
 
 // Timings of the page's own work.
 const (
@@ -56,6 +69,13 @@ type App struct {
 	PresetName string // the example in the pairs box, "" once edited
 	DataNote   string // what the last file load did
 	Dragging   bool   // a file is being dragged over the pairs box
+
+	// Workers is the number of parallel workers the person chose (0: the
+	// default, DefaultWorkers); workersText and workersErr are the
+	// control's text and what is wrong with it.
+	Workers     int
+	workersText string
+	workersErr  string
 
 	Live     *Run
 	Past     []*Run // finished or reset runs, newest first, drawn faded
@@ -142,6 +162,7 @@ func NewApp(host Host, embed bool) *App {
 // reset puts everything back to the first state.
 func (a *App) reset() {
 	a.Draft = session.DefaultSettings()
+	a.Workers, a.workersText, a.workersErr = 0, "", ""
 	a.PresetName = data.Presets()[0].Name
 	a.DataNote = ""
 	a.Live, a.Past = nil, nil
@@ -164,6 +185,11 @@ func (a *App) Start(fragment string) {
 		a.Alert = err.Error() + " The page shows its default settings instead."
 	}
 	a.Hide, a.Autoplay = f.Hide, f.Autoplay
+	if !a.Embed {
+		if n, err := strconv.Atoi(a.Host.Load(workersKey)); err == nil && n >= 1 {
+			a.Workers = n
+		}
+	}
 	switch {
 	case f.HasSettings:
 		a.setDraft(f.Settings)
@@ -399,9 +425,68 @@ func (a *App) LossOptions() []dpo.LossInfo { return dpo.Losses() }
 func (a *App) ModelDescription() string { return presetDescription(a.Draft.Preset) }
 
 // SettingsChanged says whether the controls differ from the live run's
-// settings, which then apply only from the next Train or Reset.
+// settings (or workers), which then apply only from the next Train or Reset.
 func (a *App) SettingsChanged() bool {
-	return a.Live != nil && a.Live.Settings != a.Draft
+	return a.Live != nil && (a.Live.Settings != a.Draft || a.Live.Workers != a.DraftWorkers())
+}
+
+// ---------------------------------------------------------------- workers
+
+// Cores is the number of logical processors the browser reports.
+func (a *App) Cores() int { return max(a.Host.Cores(), 1) }
+
+// batchPairs is the number of pairs in a step's batch of the draft.
+func (a *App) batchPairs() int {
+	n := a.Check.Pairs
+	if b := a.Draft.BatchSize; b > 0 && b < n {
+		n = b
+	}
+	return n
+}
+
+// DefaultWorkers is the number of workers a run uses unless the person
+// chose one: the cores, at most defaultWorkers and at most a batch's
+// pairs (1 when a batch has a single pair: there is nothing to share).
+func (a *App) DefaultWorkers() int {
+	return max(min(a.Cores(), defaultWorkers, a.batchPairs()), 1)
+}
+
+// DraftWorkers is the number of workers the next run asks for.
+func (a *App) DraftWorkers() int {
+	if a.Workers > 0 {
+		return min(a.Workers, a.Cores())
+	}
+	return a.DefaultWorkers()
+}
+
+// WorkersText is the workers control's text.
+func (a *App) WorkersText() string {
+	if a.workersErr != "" {
+		return a.workersText
+	}
+	return strconv.Itoa(a.DraftWorkers())
+}
+
+// WorkersError is what is wrong with the workers control's text, or "".
+func (a *App) WorkersError() string { return a.workersErr }
+
+// SetWorkers takes the workers control's new text: a whole number from 1
+// to the cores, kept in this browser (not in the share link).
+func (a *App) SetWorkers(text string) {
+	a.formRev++
+	n, err := strconv.Atoi(strings.TrimSpace(text))
+	switch {
+	case err != nil:
+		a.workersText, a.workersErr = text, fmt.Sprintf("enter a whole number from 1 to %d", a.Cores())
+		return
+	case n < 1 || n > a.Cores():
+		a.workersText, a.workersErr = text, fmt.Sprintf("must be from 1 to %d (this device's cores)", a.Cores())
+		return
+	}
+	a.Workers, a.workersText, a.workersErr = n, "", ""
+	if !a.Embed {
+		a.Host.Store(workersKey, strconv.Itoa(n))
+	}
 }
 
 // ---------------------------------------------------------------- runs
@@ -416,7 +501,7 @@ func (a *App) BlockReason() string {
 			return "Add some pairs first."
 		}
 		return "Fix the pairs first."
-	case a.FieldErrors():
+	case a.FieldErrors() || a.workersErr != "":
 		return "Fix the highlighted settings first."
 	case a.Draft.Reference == session.RefImported && a.ImportedRef == nil:
 		return "Import a reference model first, or choose another reference."
@@ -434,13 +519,13 @@ func (a *App) newRun() *Run {
 	a.archive()
 	a.nextRun++
 	a.runCount++
-	r := &Run{ID: a.nextRun, Number: a.runCount, Settings: a.Draft, State: RunConfiguring}
+	r := &Run{ID: a.nextRun, Number: a.runCount, Settings: a.Draft, Workers: a.DraftWorkers(), State: RunConfiguring}
 	a.Live = r
 	a.setPairRows(a.Check.Prompts)
 	a.Detail = nil
 	a.detail = request{}
 	a.Sample.Result, a.Sample.pending, a.Sample.Err = nil, 0, ""
-	a.Host.Post(protocol.Configure{Run: r.ID, Settings: r.Settings})
+	a.Host.Post(protocol.Configure{Run: r.ID, Settings: r.Settings, Workers: r.Workers})
 	return r
 }
 
@@ -535,6 +620,7 @@ func (a *App) Clear() {
 	a.saveGen++
 	a.checkGen++
 	a.Host.Store(storageKey, "")
+	a.Host.Store(workersKey, "")
 	a.Host.SetFragment("")
 	a.reset()
 	a.Notice = "Cleared: the page is back to its first state."
@@ -582,6 +668,7 @@ func (a *App) Apply(msg protocol.Message) {
 	case protocol.Configured:
 		if r := a.live(m.Run); r != nil {
 			r.Info = &m
+			r.InUse = max(m.Workers, 1)
 			if r.State == RunConfiguring {
 				r.State = RunReady
 			}
@@ -615,6 +702,11 @@ func (a *App) Apply(msg protocol.Message) {
 			if m.Phase == train.PhaseDPO && now.Sub(a.detail.at) >= detailInterval {
 				a.requestDetail(now)
 			}
+		}
+	case protocol.Fallback:
+		if r := a.live(m.Run); r != nil {
+			r.InUse = max(m.Workers, 1)
+			r.WorkersNote = fmt.Sprintf("Training goes on with %s: %s.", plural(r.InUse, "worker", "workers"), m.Reason)
 		}
 	case protocol.Paused:
 		if r := a.live(m.Run); r != nil {

@@ -23,6 +23,7 @@ type fakeHost struct {
 	url       string
 	pairsText []string
 	fileLists []int // the length of every FileList handed to ReadFiles
+	cores     int
 }
 
 type timer struct {
@@ -37,6 +38,7 @@ func newFakeHost() *fakeHost {
 		storage:   map[string]string{},
 		copyOK:    true,
 		url:       "https://example.org/dpo/index.html",
+		cores:     8,
 	}
 }
 
@@ -59,6 +61,7 @@ func (h *fakeHost) Store(key, value string) {
 	}
 }
 func (h *fakeHost) SetFragment(f string) { h.fragment = f }
+func (h *fakeHost) Cores() int           { return h.cores }
 func (h *fakeHost) PageURL() string      { return h.url }
 
 // ReadFiles records the list's length; tests hand files to the App's

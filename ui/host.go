@@ -34,6 +34,9 @@ type Host interface {
 	PageURL() string
 	// ReadFiles reads a FileList (from a file input or a drop).
 	ReadFiles(files js.Value, done func([]File, error))
+	// Cores is navigator.hardwareConcurrency: the logical processors the
+	// browser reports (at least 1).
+	Cores() int
 	// SetPairsText sets the pairs box's text. The box is not bound to the
 	// state on every render: re-setting a large text each frame would cost
 	// more than the rest of the page.

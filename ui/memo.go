@@ -37,12 +37,14 @@ type settingsKey struct {
 	form     int // App.formRev: the controls' texts and errors
 	advanced bool
 	imported string
+	workers  string // the workers control's text and error
 }
 
 func (c *SettingsPanel) Build(in *vugu.BuildIn) *vugu.BuildOut {
 	key := settingsKey{draft: c.App.Draft, form: c.App.formRev, advanced: c.AdvancedOpen}
 	key.draft.Pairs = "" // the panel does not show the pairs: typing in their box leaves it alone
 	key.imported = c.ReferenceHint()
+	key.workers = c.App.WorkersText() + "\x00" + c.App.WorkersError()
 	return c.memo.build(key, func() *vugu.BuildOut { return c.SettingsView.Build(in) })
 }
 

@@ -224,6 +224,46 @@ func TestPageTrainsThroughTheWorker(t *testing.T) {
 	}
 }
 
+// The workers control sits in Advanced with the default, typing into it
+// reaches the next Configure, the run bar shows the workers in use, and a
+// fallback appears as a status, not an alert.
+func TestPageWorkersControl(t *testing.T) {
+	p := mountPage(t, false, "")
+	if got := p.q("#workers").Get("value").String(); got != "4" || p.q("#workers").Call("closest", "details.advanced").IsNull() {
+		t.Errorf("#workers = %q, in Advanced: %v", got, !p.q("#workers").Call("closest", "details.advanced").IsNull())
+	}
+	if max := p.q("#workers").Call("getAttribute", "max").String(); max != "8" || !strings.Contains(p.text("#workers-hint"), "8 cores") {
+		t.Errorf("max %q, hint %q", max, p.text("#workers-hint"))
+	}
+	if p.metric("workers") != "4" {
+		t.Errorf("run bar shows %q workers before a run", p.metric("workers"))
+	}
+	p.setValue("#workers", "0")
+	if !strings.Contains(p.text("#workers-error"), "from 1 to 8") || p.q("#workers").Call("getAttribute", "aria-invalid").String() != "true" || !p.q("#train").Get("disabled").Bool() {
+		t.Errorf("workers 0: error %q, Train disabled %v", p.text("#workers-error"), p.q("#train").Get("disabled").Bool())
+	}
+	p.setValue("#workers", "2")
+	p.host.take()
+	p.click("#train")
+	cfg, ok := last[protocol.Configure](p.host)
+	if !ok || cfg.Workers != 2 {
+		t.Fatalf("Train posted %v", p.host.posted)
+	}
+	c := configured(cfg.Run, p.app.Draft)
+	c.Workers = 2
+	p.app.Apply(c)
+	p.render()
+	note := p.q(`.runbar .workers-note[role="status"]`)
+	if p.metric("workers") != "2" || note.Get("textContent").String() != "" {
+		t.Errorf("run bar: %q workers, note %q", p.metric("workers"), note.Get("textContent").String())
+	}
+	p.app.Apply(protocol.Fallback{Run: cfg.Run, Workers: 1, Reason: "worker 2: worker.wasm did not load"})
+	p.render()
+	if p.metric("workers") != "1" || !strings.Contains(p.text(".runbar .workers-note"), "worker.wasm did not load") || !p.doc.Call("querySelector", `.alert[role="alert"]`).IsNull() {
+		t.Errorf("after the fallback: %q workers, note %q", p.metric("workers"), p.text(".runbar .workers-note"))
+	}
+}
+
 // Bad pairs: an alert that names the line and the field, and no training;
 // a changed setting says it waits for the next run.
 func TestPageValidatesAndWarns(t *testing.T) {

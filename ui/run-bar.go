@@ -82,3 +82,35 @@ func (c *RunBar) Metric(name string) string {
 	}
 	return "—"
 }
+
+// workers is the number of workers the live run uses (as the worker
+// answered, else as asked), or the next run's before any run.
+func (c *RunBar) workers() int {
+	switch r := c.App.Live; {
+	case r == nil:
+		return c.App.DraftWorkers()
+	case r.InUse > 0:
+		return r.InUse
+	default:
+		return r.Workers
+	}
+}
+
+// Workers is the number of workers in use.
+func (c *RunBar) Workers() string { return strconv.Itoa(c.workers()) }
+
+// WorkersUnit is "worker" or "workers".
+func (c *RunBar) WorkersUnit() string {
+	if c.workers() == 1 {
+		return "worker"
+	}
+	return "workers"
+}
+
+// WorkersNote says why the live run uses fewer workers than it asked for.
+func (c *RunBar) WorkersNote() string {
+	if c.App.Live == nil {
+		return ""
+	}
+	return c.App.Live.WorkersNote
+}

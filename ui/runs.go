@@ -43,10 +43,16 @@ type Run struct {
 	ID       int
 	Number   int // 1, 2, ... in the order the person started them
 	Settings session.Settings
-	State    RunState
-	Info     *protocol.Configured
-	Rows     []StepRow
-	Err      string
+	// Workers is the number of workers the run asked for, InUse the
+	// number the worker uses (0 before it answers), and WorkersNote why
+	// it uses fewer after a helper failed.
+	Workers     int
+	InUse       int
+	WorkersNote string
+	State       RunState
+	Info        *protocol.Configured
+	Rows        []StepRow
+	Err         string
 
 	// Wall-clock training time: Active accumulates finished stretches,
 	// Since is when the current one began (zero when not training).

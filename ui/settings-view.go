@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/vugu/vugu"
@@ -71,4 +72,16 @@ func (c *SettingsView) ReferenceHint() string {
 		return "Import config.json and model.safetensors below (Share & export)."
 	}
 	return "First fine-tune on the chosen answers (as the DPO paper does); that model, frozen, is π_ref."
+}
+
+// MaxWorkers is the workers control's largest value: the device's cores.
+func (c *SettingsView) MaxWorkers() string { return strconv.Itoa(c.App.Cores()) }
+
+// WorkersInvalid is aria-invalid of the workers control.
+func (c *SettingsView) WorkersInvalid() string { return strconv.FormatBool(c.App.WorkersError() != "") }
+
+// WorkersHint says what the workers do, with the device's core count.
+func (c *SettingsView) WorkersHint() string {
+	return fmt.Sprintf("Web Workers that split each step's batch and add up their gradients: the same numbers, sooner on a multi-core machine (this one reports %s). Kept in this browser, not in links.",
+		plural(c.App.Cores(), "core", "cores"))
 }

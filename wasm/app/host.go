@@ -258,6 +258,14 @@ func (h *host) ReadFiles(files vjs.Value, done func([]ui.File, error)) {
 	}()
 }
 
+func (h *host) Cores() int {
+	n := js.Global().Get("navigator").Get("hardwareConcurrency")
+	if n.Type() != js.TypeNumber {
+		return 1
+	}
+	return max(n.Int(), 1)
+}
+
 func (h *host) SetPairsText(text string) {
 	el := js.Global().Get("document").Call("getElementById", "pairs")
 	if el.Truthy() && el.Get("value").String() != text {

@@ -107,6 +107,20 @@ func TestStorageAndAddress(t *testing.T) {
 	}
 }
 
+// Cores is what the browser reports, and 1 where it reports nothing.
+func TestCores(t *testing.T) {
+	h, _ := testHost()
+	nav := js.Global().Get("navigator")
+	if want := nav.Get("hardwareConcurrency").Int(); h.Cores() != want || want < 1 {
+		t.Errorf("Cores() = %d, navigator.hardwareConcurrency = %d", h.Cores(), want)
+	}
+	js.Global().Get("Object").Call("defineProperty", nav, "hardwareConcurrency", map[string]any{"value": js.Undefined(), "configurable": true})
+	defer js.Global().Get("Reflect").Call("deleteProperty", nav, "hardwareConcurrency")
+	if got := h.Cores(); got != 1 {
+		t.Errorf("Cores() = %d where the browser reports nothing, want 1", got)
+	}
+}
+
 // Worker messages delivered in a burst are applied together, in order,
 // with a single render.
 func TestDeliverCoalesces(t *testing.T) {
