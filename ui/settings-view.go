@@ -82,6 +82,6 @@ func (c *SettingsView) WorkersInvalid() string { return strconv.FormatBool(c.App
 
 // WorkersHint says what the workers do, with the device's core count.
 func (c *SettingsView) WorkersHint() string {
-	return fmt.Sprintf("Web Workers that split each step's batch and add up their gradients: the same numbers, sooner on a multi-core machine (this one reports %s). Kept in this browser, not in links.",
+	return fmt.Sprintf("Web Workers that split each step's batch: the same numbers, sooner on several cores (this device reports %s). Kept in this browser, not in share links.",
 		plural(c.App.Cores(), "core", "cores"))
 }
