@@ -8,8 +8,8 @@ import (
 	"dpoplayground/wasm/worker/protocol"
 )
 
-// The default is the cores, at most four and at most a batch's pairs (one
-// worker when a batch has a single pair).
+// The default is the cores but one (left to the page), at most four and
+// at most a batch's pairs (one worker when a batch has a single pair).
 func TestDefaultWorkers(t *testing.T) {
 	for _, tt := range []struct {
 		cores, batch int
@@ -17,7 +17,8 @@ func TestDefaultWorkers(t *testing.T) {
 		want         int
 	}{
 		{8, 0, "", 4},
-		{2, 0, "", 2},
+		{4, 0, "", 3},
+		{2, 0, "", 1},
 		{1, 0, "", 1},
 		{0, 0, "", 1}, // a browser that reports nothing
 		{8, 1, "", 1},
