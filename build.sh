@@ -340,21 +340,23 @@ vet() {
 	SUMMARY+=("$(printf '%-34s %s' "go vet" "ok")")
 }
 
-# fuzz gives every Fuzz target under core/ a short run; go test -list finds
-# them, so new targets join without editing this script.
+# fuzz gives every Fuzz target a short run: the readers of untrusted input
+# (pairs, safetensors, share links) and the chart's layout. go test -list
+# finds them, so new targets join without editing this script.
 fuzz() {
-	step "fuzz core/ (10s per target)"
-	local pkg list name count=0
-	for pkg in $(go list ./core/...); do
+	step "fuzz (10s per target)"
+	local pkg list name count=0 names=()
+	for pkg in $(go list ./...); do
 		list=$(go test -list '^Fuzz' "$pkg" | grep -E '^Fuzz' || true)
 		for name in $list; do
 			echo "fuzz $pkg $name"
 			go test -run '^$' -fuzz "^${name}\$" -fuzztime 10s -fuzzminimizetime 5s -parallel 1 "$pkg"
 			count=$((count + 1))
+			names+=("$name")
 		done
 	done
 	echo "$count fuzz target(s) ran"
-	SUMMARY+=("$(printf '%-34s %s' "fuzz (core/)" "$count target(s), no failure")")
+	SUMMARY+=("$(printf '%-34s %s' "fuzz" "$count target(s), no failure (${names[*]})")")
 }
 
 worker_runtime_test() {
