@@ -165,21 +165,30 @@ func packRowsT(rows, a []float32, lda, i0, mb, k int) {
 
 // tile24 computes the 2×4 tile c0, c1 (4 values each) from rows a0, a1 (k)
 // and panel (k, 4).
+//
+// The bounds check of a1[p] is kept on purpose, in the middle of the loop
+// body: it ends a basic block. Go schedules the additions into the
+// accumulators (used only by the next iteration) at the end of their block,
+// after all the products, so one block would hold 8 products and 8
+// accumulators at once and spill an accumulator to the stack (a store and a
+// load on its dependency chain every iteration). Split in two, a block holds
+// at most 14 live floats, under the 15–16 float registers of both amd64 and
+// WebAssembly; measured, 1.1–1.2× faster in Chromium, ~1.5× natively.
 func tile24(c0, c1, a0, a1, panel []float32, acc bool) {
-	a1 = a1[:len(a0)]
-	panel = panel[:4*len(a0)]
 	var s00, s01, s02, s03, s10, s11, s12, s13 float32
 	for p, x0 := range a0 {
-		x1 := a1[p]
 		q := panel[4*p : 4*p+4 : 4*p+4]
-		s00 += x0 * q[0]
-		s01 += x0 * q[1]
-		s02 += x0 * q[2]
-		s03 += x0 * q[3]
-		s10 += x1 * q[0]
-		s11 += x1 * q[1]
-		s12 += x1 * q[2]
-		s13 += x1 * q[3]
+		q0, q1 := q[0], q[1]
+		s00 += x0 * q0
+		s01 += x0 * q1
+		x1 := a1[p] // the block boundary (see above)
+		s10 += x1 * q0
+		s11 += x1 * q1
+		q2, q3 := q[2], q[3]
+		s02 += x0 * q2
+		s03 += x0 * q3
+		s12 += x1 * q2
+		s13 += x1 * q3
 	}
 	c0 = c0[:4]
 	c1 = c1[:4]
