@@ -198,16 +198,20 @@ func BenchmarkLayerNorm(b *testing.B) {
 	inp, w, bias, dout := randVec(r, n*c, 1), randVec(r, c, 1), randVec(r, c, 1), randVec(r, n*c, 1)
 	out, mean, rstd := make([]float32, n*c), make([]float32, n), make([]float32, n)
 	dinp, dw, db := make([]float32, n*c), make([]float32, c), make([]float32, c)
-	b.Run(fmt.Sprintf("size=fwd_%dx%d", n, c), func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			LayerNorm(out, mean, rstd, inp, w, bias, n, c)
-		}
-		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	})
-	b.Run(fmt.Sprintf("size=bwd_%dx%d", n, c), func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			LayerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd, n, c)
-		}
-		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	})
+	for _, k := range []struct {
+		name string
+		f    func()
+	}{
+		{"fwd", func() { LayerNorm(out, mean, rstd, inp, w, bias, n, c) }},
+		{"fwd_naive", func() { LayerNormNaive(out, mean, rstd, inp, w, bias, n, c) }},
+		{"bwd", func() { LayerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd, n, c) }},
+		{"bwd_naive", func() { LayerNormBackwardNaive(dinp, dw, db, dout, inp, w, mean, rstd, n, c) }},
+	} {
+		b.Run(fmt.Sprintf("size=%dx%d/%s", n, c, k.name), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				k.f()
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
 }
