@@ -178,18 +178,22 @@ func BenchmarkLogSoftmax(b *testing.B) {
 		targets[i] = int32(i % v)
 	}
 	logp, lse, ml, g := make([]float32, m), make([]float32, m), make([]float32, m), randVec(r, m, 1)
-	b.Run(fmt.Sprintf("size=fwd_%dx%d", m, v), func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			LogSoftmaxGather(logp, lse, ml, logits, targets, m, v)
-		}
-		b.ReportMetric(float64(m)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	})
-	b.Run(fmt.Sprintf("size=bwd_%dx%d", m, v), func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			LogSoftmaxGatherBackward(dl, logits, lse, targets, g, m, v)
-		}
-		b.ReportMetric(float64(m)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-	})
+	for _, k := range []struct {
+		name string
+		f    func()
+	}{
+		{"fwd", func() { LogSoftmaxGather(logp, lse, ml, logits, targets, m, v) }},
+		{"fwd_naive", func() { LogSoftmaxGatherNaive(logp, lse, ml, logits, targets, m, v) }},
+		{"bwd", func() { LogSoftmaxGatherBackward(dl, logits, lse, targets, g, m, v) }},
+		{"bwd_naive", func() { LogSoftmaxGatherBackwardNaive(dl, logits, lse, targets, g, m, v) }},
+	} {
+		b.Run(fmt.Sprintf("size=%dx%d/%s", m, v, k.name), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				k.f()
+			}
+			b.ReportMetric(float64(m)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
 }
 
 func BenchmarkLayerNorm(b *testing.B) {

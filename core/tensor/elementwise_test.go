@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -61,6 +62,72 @@ func TestExpfsPortableEveryLength(t *testing.T) {
 				}
 			}
 			checkGuard(t, "dst", dst, n)
+		}
+	}
+}
+
+// The log-softmax kernels equal their one-expf-per-element twins bit for bit
+// at awkward widths (chunks of the exponential buffer and of the unrolled
+// loops), with arguments beyond the exponential's polynomial range, a row of
+// equal logits, a row whose largest logit is the last of a four-element pass
+// and a zero gradient.
+func TestLogSoftmaxMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	for _, v := range []int{1, 2, 3, 5, 17, 63, 257, 600} {
+		t.Run(fmt.Sprint(v), func(t *testing.T) {
+			m := 6
+			logits := randVec(r, m*v, 30)
+			logits[r.IntN(v)] = 150 // row 0: most arguments below −87
+			for j := 0; j < v; j++ {
+				logits[2*v+j] = 1.5                            // row 2: all equal
+				logits[3*v+j] = -0.01 * float32(max(j-3, 3-j)) // row 3: the largest at j = 3
+			}
+			targets := make([]int32, m)
+			for i := range targets {
+				targets[i] = int32(r.IntN(v))
+			}
+			got := [3][]float32{padded(r, m), padded(r, m), padded(r, m)}
+			want := [3][]float32{clone(got[0]), clone(got[1]), clone(got[2])}
+			LogSoftmaxGather(got[0], got[1], got[2], logits, targets, m, v)
+			LogSoftmaxGatherNaive(want[0], want[1], want[2], logits, targets, m, v)
+			for k, name := range []string{"logp", "lse", "meanLogit"} {
+				if i, ok := sameBits(got[k], want[k]); !ok {
+					t.Fatalf("%s[%d] = %v, naive %v", name, i, got[k][i], want[k][i])
+				}
+				checkGuard(t, name, got[k], m)
+			}
+			g := randVec(r, m, 1)
+			g[1] = 0
+			d, dN := padded(r, m*v), padded(r, m*v)
+			copy(dN, d)
+			LogSoftmaxGatherBackward(d, logits, got[1], targets, g, m, v)
+			LogSoftmaxGatherBackwardNaive(dN, logits, got[1], targets, g, m, v)
+			if i, ok := sameBits(d, dN); !ok {
+				t.Fatalf("dlogits[%d] = %v, naive %v", i, d[i], dN[i])
+			}
+			checkGuard(t, "dlogits", d, m*v)
+		})
+	}
+}
+
+// expfs replaces every argument outside the polynomial's range, wherever it
+// falls among the four-element passes of nextLarge.
+func TestExpfsLargeAtEveryPosition(t *testing.T) {
+	r := rand.New(rand.NewPCG(37, 38))
+	for n := 1; n <= 9; n++ {
+		for at := 0; at < n; at++ {
+			for _, big := range []float32{-90, 95, float32(math.NaN())} {
+				src := randVec(r, n, 3)
+				src[at] = big
+				dst := padded(r, n)
+				expfs(dst[:n], src, 0.5)
+				for i, v := range src {
+					if want := expf(v - 0.5); math.Float32bits(dst[i]) != math.Float32bits(want) && !(dst[i] != dst[i] && want != want) {
+						t.Fatalf("n=%d, %v at %d: dst[%d] = %v, expf %v", n, big, at, i, dst[i], want)
+					}
+				}
+				checkGuard(t, "dst", dst, n)
+			}
 		}
 	}
 }

@@ -137,8 +137,17 @@ func expfsPortable(dst, src []float32, shift float32) int {
 
 // nextLarge returns the first index from i on whose argument src[i] − shift
 // is outside |x| < 87 (or NaN), or len(src). It is a loop of its own,
-// without the call, so that the loop keeps its values in registers.
+// without the call, so that the loop keeps its values in registers; it tests
+// four elements per pass (|x| in float64 is exact, and NaN fails x < 87).
 func nextLarge(src []float32, i int, shift float32) int {
+	for ; i+4 <= len(src); i += 4 {
+		q := src[i : i+4 : i+4]
+		a0, a1 := math.Abs(float64(q[0]-shift)), math.Abs(float64(q[1]-shift))
+		a2, a3 := math.Abs(float64(q[2]-shift)), math.Abs(float64(q[3]-shift))
+		if !(a0 < expfLimit && a1 < expfLimit && a2 < expfLimit && a3 < expfLimit) {
+			break
+		}
+	}
 	for ; i < len(src); i++ {
 		x := src[i] - shift
 		if !(x < expfLimit && x > -expfLimit) {
