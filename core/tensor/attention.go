@@ -76,8 +76,78 @@ func Attention(out, att, qkv []float32, segs []Segment, c, nh int) {
 }
 
 // softmaxRow turns row[:t+1] (raw scores) into softmax(scale·row) and zeroes
-// the masked rest of the row; buf (expChunk values) is scratch.
+// the masked rest of the row; buf (expChunk values) is scratch. Its loops
+// take four elements per pass (see maxSum); softmaxRowNaive is its
+// reference.
 func softmaxRow(row []float32, t int, scale float32, buf []float32) {
+	live := row[:t+1]
+	maxv := scaleMax(live, scale)
+	var sum float32
+	for lo := 0; lo < len(live); lo += expChunk {
+		part := live[lo:min(lo+expChunk, len(live))]
+		e := buf[:len(part)]
+		expfs(e, part, maxv)
+		sum = copySum(part, e, sum)
+	}
+	scaleTo(live, live, 1/sum)
+	clear(row[t+1:])
+}
+
+// scaleMax multiplies x by a in place and returns the largest product (−∞
+// for an empty x; NaNs are passed over).
+func scaleMax(x []float32, a float32) float32 {
+	maxv := float32(math.Inf(-1))
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		q := x[j : j+4 : j+4]
+		s0, s1, s2, s3 := q[0]*a, q[1]*a, q[2]*a, q[3]*a
+		q[0], q[1], q[2], q[3] = s0, s1, s2, s3
+		if s0 > maxv {
+			maxv = s0
+		}
+		if s1 > maxv {
+			maxv = s1
+		}
+		if s2 > maxv {
+			maxv = s2
+		}
+		if s3 > maxv {
+			maxv = s3
+		}
+	}
+	for ; j < len(x); j++ {
+		s := x[j] * a
+		x[j] = s
+		if s > maxv {
+			maxv = s
+		}
+	}
+	return maxv
+}
+
+// copySum copies src into dst and returns sum plus the elements of src,
+// added in order.
+func copySum(dst, src []float32, sum float32) float32 {
+	dst = dst[:len(src)]
+	j := 0
+	for ; j+4 <= len(src); j += 4 {
+		q, d := src[j:j+4:j+4], dst[j:j+4:j+4]
+		x0, x1, x2, x3 := q[0], q[1], q[2], q[3]
+		d[0], d[1], d[2], d[3] = x0, x1, x2, x3
+		sum += x0
+		sum += x1
+		sum += x2
+		sum += x3
+	}
+	for ; j < len(src); j++ {
+		dst[j] = src[j]
+		sum += src[j]
+	}
+	return sum
+}
+
+// softmaxRowNaive is softmaxRow's reference loop, one expf per element.
+func softmaxRowNaive(row []float32, t int, scale float32) {
 	live := row[:t+1]
 	maxv := float32(math.Inf(-1))
 	for u, s := range live {
@@ -88,14 +158,10 @@ func softmaxRow(row []float32, t int, scale float32, buf []float32) {
 		}
 	}
 	var sum float32
-	for lo := 0; lo < len(live); lo += expChunk {
-		part := live[lo:min(lo+expChunk, len(live))]
-		e := buf[:len(part)]
-		expfs(e, part, maxv)
-		for u, v := range e {
-			part[u] = v
-			sum += v
-		}
+	for u, s := range live {
+		e := expf(s - maxv)
+		live[u] = e
+		sum += e
 	}
 	inv := 1 / sum
 	for u := range live {
@@ -132,15 +198,8 @@ func AttentionBackward(dqkv, dout, qkv, att, scratch []float32, segs []Segment, 
 				r1 := min(r0+attnBlock, L)
 				gemmNT(D[r0*L:], L, do[r0*c:], c, v, c3, r1-r0, hs, r1, false)
 				for t := r0; t < r1; t++ {
-					row := A[t*L : t*L+t+1]
 					drow := D[t*L : t*L+r1]
-					var dot float32
-					for u, p := range row {
-						dot += p * drow[u]
-					}
-					for u, p := range row {
-						drow[u] = p * (drow[u] - dot) * scale
-					}
+					softmaxGradRow(drow[:t+1], A[t*L:t*L+t+1], scale)
 					clear(drow[t+1:])
 				}
 				gemmNN(dq[r0*c3:], c3, D[r0*L:], L, k, c3, r1-r0, r1, hs, true)
@@ -155,6 +214,35 @@ func AttentionBackward(dqkv, dout, qkv, att, scratch []float32, segs []Segment, 
 	}
 }
 
+// softmaxGradRow turns d (the gradient with respect to a softmax row p)
+// into scale times the gradient with respect to the row's scores:
+//
+//	d[u] = p[u]·(d[u] − Σ_w p[w]·d[w])·scale
+//
+// four elements per pass, the sum in order.
+func softmaxGradRow(d, p []float32, scale float32) {
+	d = d[:len(p)]
+	var dot float32
+	j := 0
+	for ; j+4 <= len(p); j += 4 {
+		q, g := p[j:j+4:j+4], d[j:j+4:j+4]
+		dot += q[0] * g[0]
+		dot += q[1] * g[1]
+		dot += q[2] * g[2]
+		dot += q[3] * g[3]
+	}
+	for ; j < len(p); j++ {
+		dot += p[j] * d[j]
+	}
+	for j = 0; j+4 <= len(p); j += 4 {
+		q, g := p[j:j+4:j+4], d[j:j+4:j+4]
+		g[0], g[1], g[2], g[3] = q[0]*(g[0]-dot)*scale, q[1]*(g[1]-dot)*scale, q[2]*(g[2]-dot)*scale, q[3]*(g[3]-dot)*scale
+	}
+	for ; j < len(p); j++ {
+		d[j] = p[j] * (d[j] - dot) * scale
+	}
+}
+
 // AttentionNaive is the reference loop of Attention: the causal sums over
 // u ≤ t only, one (head, token) at a time.
 func AttentionNaive(out, att, qkv []float32, segs []Segment, c, nh int) {
@@ -162,9 +250,6 @@ func AttentionNaive(out, att, qkv []float32, segs []Segment, c, nh int) {
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	c3 := 3 * c
 	off := 0
-	scratch := getPack(expChunk, 0) // exponentials; a stack array would escape through the kernel set
-	defer putPack(scratch)
-	buf := scratch.panel
 	for _, g := range segs {
 		L := g.Len
 		for h := 0; h < nh; h++ {
@@ -179,7 +264,7 @@ func AttentionNaive(out, att, qkv []float32, segs []Segment, c, nh int) {
 					}
 					row[u] = s
 				}
-				softmaxRow(row, t, scale, buf)
+				softmaxRowNaive(row, t, scale)
 				o := out[(g.Start+t)*c+h*hs : (g.Start+t)*c+h*hs+hs]
 				clear(o)
 				for u := 0; u <= t; u++ {
