@@ -131,3 +131,30 @@ func TestExpfsLargeAtEveryPosition(t *testing.T) {
 		}
 	}
 }
+
+// GELUKeep and GELUBackwardTanh give GELU's and GELUBackward's values at
+// every length from 1 to 9 (the exponential's four-element passes and the
+// rest), including arguments whose tanh saturates, and write nothing past
+// their outputs.
+func TestGELUEveryLength(t *testing.T) {
+	r := rand.New(rand.NewPCG(39, 40))
+	for n := 1; n <= 9; n++ {
+		inp, dout := randVec(r, n, 4), randVec(r, n, 1)
+		inp[r.IntN(n)] = -60
+		want, got, th := make([]float32, n), padded(r, n), padded(r, n)
+		GELU(want, inp)
+		GELUKeep(got[:n], th[:n], inp)
+		if i, ok := sameBits(got[:n], want); !ok {
+			t.Fatalf("n=%d: GELUKeep[%d] = %v, GELU %v", n, i, got[i], want[i])
+		}
+		checkGuard(t, "out", got, n)
+		checkGuard(t, "th", th, n)
+		GELUBackward(want, inp, dout)
+		d := padded(r, n)
+		GELUBackwardTanh(d[:n], inp, th[:n], dout)
+		if i, ok := sameBits(d[:n], want); !ok {
+			t.Fatalf("n=%d: GELUBackwardTanh[%d] = %v, GELUBackward %v", n, i, d[i], want[i])
+		}
+		checkGuard(t, "dinp", d, n)
+	}
+}
