@@ -235,7 +235,7 @@ async function scaling(config, simd, maxWorkers) {
         const replies = await Promise.all(
           ws.map((w, j) => {
             const req = { op: "shard_grad", j, k: last ? 0 : k, shards: prev ? prev.shards : [] };
-            return w.call(req, prev ? (j === k - 1 ? prev.sum : prev.sum.slice()) : undefined);
+            return w.call(req, prev ? prev.sums[j] : undefined);
           }),
         );
         const now = performance.now();
@@ -260,7 +260,12 @@ async function scaling(config, simd, maxWorkers) {
             sum[i] += g[i];
           }
         }
-        prev = { sum, shards: replies.map((r) => r.value.shard) };
+        // Every worker gets the sum in the buffer its gradient came in (it
+        // writes its next gradient there): no allocation per step.
+        for (let j = 1; j < k; j++) {
+          replies[j].data.set(sum);
+        }
+        prev = { sums: replies.map((r) => r.data), shards: replies.map((r) => r.value.shard) };
       }
       const weights = (await ws[0].call({ op: "weights" })).data;
       const row = {

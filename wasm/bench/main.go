@@ -49,7 +49,7 @@ func main() {
 		res := js.Global().Get("Object").New()
 		res.Set("json", string(out))
 		if payload != nil {
-			res.Set("data", float32sToJS(payload))
+			res.Set("data", float32sToJS(payload, data))
 		}
 		return res
 	}))
@@ -207,11 +207,18 @@ func bytesOf(s []float32) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), 4*len(s))
 }
 
-// float32sToJS copies s into a new Float32Array (WebAssembly and typed arrays
-// are both little-endian).
-func float32sToJS(s []float32) js.Value {
-	arr := js.Global().Get("Float32Array").New(len(s))
-	js.CopyBytesToJS(js.Global().Get("Uint8Array").New(arr.Get("buffer")), bytesOf(s))
+// float32sToJS copies s into reuse when it is a Float32Array of len(s)
+// values (the buffer the request brought, which the page hands over: a
+// data-parallel step then allocates no 0.5 MB array in the worker), else
+// into a new Float32Array. WebAssembly and typed arrays are both
+// little-endian.
+func float32sToJS(s []float32, reuse js.Value) js.Value {
+	arr := reuse
+	if arr.Type() != js.TypeObject || !arr.InstanceOf(js.Global().Get("Float32Array")) || arr.Length() != len(s) {
+		arr = js.Global().Get("Float32Array").New(len(s))
+	}
+	u8 := js.Global().Get("Uint8Array").New(arr.Get("buffer"), arr.Get("byteOffset"), arr.Get("byteLength"))
+	js.CopyBytesToJS(u8, bytesOf(s))
 	return arr
 }
 
