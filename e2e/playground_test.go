@@ -233,10 +233,12 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 
 	// No long task while training. A task of the page that another process
 	// kept off the CPU also counts as long, and this test shares its
-	// machine; and the first training on a fresh page pays for Chromium's
-	// first layout of the panels it fills in (a trace of it here: one
-	// style-and-layout task of 40-64 ms, of which 10-14 ms shaping new
-	// text, not the page's code). So a run that saw long tasks is
+	// machine; and the first training on a fresh page runs while V8
+	// compiles the hot wasm functions of the page and the worker with
+	// its optimizing tier on background threads (traces here: compile
+	// jobs of 35-60 ms on the same two cores) and while Chromium lays out
+	// the panels it fills in for the first time (one style-and-layout
+	// task of 40-64 ms). So a run that saw long tasks is
 	// repeated (Train again, the same settings) up to twice: the page
 	// passes when one whole run has none. Every run is reported.
 	for len(runs) < 3 && runs[len(runs)-1].LongTasks() > 0 {
