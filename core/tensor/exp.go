@@ -117,20 +117,10 @@ func expfsPortable(dst, src []float32, shift float32) int {
 		d[2] = (p2*(r2*r2) + r2 + 1) * pow2f[(k2+127)&255]
 		d[3] = (p3*(r3*r3) + r3 + 1) * pow2f[(k3+127)&255]
 	}
+	// The last one to three elements: expf itself (its range check costs
+	// nothing here, and fixLarge would give large arguments its value anyway).
 	for ; i < len(src); i++ {
-		x := src[i] - shift
-		fk := x*expfLog2e + expfRound
-		fk -= expfRound
-		k := int32(fk)
-		r := x - fk*expfLn2Hi
-		r -= fk * expfLn2Lo
-		p := expfP0*r + expfP1
-		p = p*r + expfP2
-		p = p*r + expfP3
-		p = p*r + expfP4
-		p = p*r + expfP5
-		y := p*(r*r) + r + 1
-		dst[i] = y * pow2f[(k+127)&255]
+		dst[i] = expf(src[i] - shift)
 	}
 	return len(src)
 }
