@@ -115,7 +115,8 @@ ensure_test_deps() {
 	fi
 
 	mkdir -p build/bin
-	if [[ ! -x build/bin/wasmbrowsertest || tools/go.sum -nt build/bin/wasmbrowsertest ]]; then
+	if [[ ! -x build/bin/wasmbrowsertest || ! -x build/bin/gotestsum ||
+		tools/go.sum -nt build/bin/wasmbrowsertest || tools/go.sum -nt build/bin/gotestsum ]]; then
 		echo "building wasmbrowsertest and gotestsum from tools/"
 		(cd tools && go build -o ../build/bin/wasmbrowsertest github.com/agnivade/wasmbrowsertest &&
 			go build -o ../build/bin/gotestsum gotest.tools/gotestsum)
