@@ -125,7 +125,7 @@ func TestBenchPage(t *testing.T) {
 		t.Fatalf("worker scaling for %d worker counts, want at least 1 and 2", len(r.Workers))
 	}
 	for _, s := range r.Workers {
-		if s.StepMS.MedianMS <= 0 || s.MaxLossDiff > 1e-4 || s.MaxWeightDiff > 1e-4 {
+		if s.StepMS.MedianMS <= 0 || s.ShardMS <= 0 || s.ShardAloneMS <= 0 || s.MaxLossDiff > 1e-4 || s.MaxWeightDiff > 1e-4 {
 			t.Errorf("%d workers: %+v (k workers must train as one within float32 rounding)", s.Workers, s)
 		}
 	}

@@ -11,7 +11,8 @@
 // URL parameters of bench.html: runs (timed steps, default 15), workers
 // (most workers for the scaling, default navigator.hardwareConcurrency),
 // tfjs (where bench/tfjs/ is served, e.g. /tfjs/; absent: no comparison),
-// auto (start at once), selftest=only (run the SIMD self-test alone).
+// auto (start at once), selftest=only (run the SIMD self-test alone),
+// scaling=only (the self-test, then the worker scaling alone).
 
 if (typeof document === "undefined") {
   benchWorker();
@@ -169,6 +170,11 @@ async function measure(params, runs, maxWorkers) {
     if (params.get("selftest") === "only") {
       return report;
     }
+    if (params.get("scaling") === "only") {
+      report.workers = await scaling(info.config, info.simd && report.self_test.ok, maxWorkers);
+      renderScaling(out, report.workers, report.cores);
+      return report;
+    }
     const options = { ...info.config, runs };
     const sets = info.simd && report.self_test.ok ? [false, true] : [false];
     for (const simd of sets) {
@@ -206,99 +212,134 @@ async function measure(params, runs, maxWorkers) {
 // scaling trains the bench config on k = 1..maxWorkers workers: each
 // computes its shard's gradient, the page sums them in shard order
 // (Float32Array sums round as float32 sums) and every worker applies the
-// sum. It reports step times (from one round of replies to the next) and
-// the largest differences from one worker.
+// sum. The worker counts take turns: every round trains a fresh trainer
+// (the same seed, so the same steps) on the first k workers for a few
+// steps, for each k in turn, so that every k sees the same moments of a
+// shared, noisy machine, and the first round (V8 optimising the code) is
+// not counted. It reports step times (from one round of replies to the
+// next) and each k's largest differences from one worker over the same
+// steps.
 async function scaling(config, simd, maxWorkers) {
-  const warmup = 2;
-  const steps = 12;
-  const rows = [];
-  let base = null;
-  for (let k = 1; k <= maxWorkers; k++) {
-    setStatus(`data-parallel training on ${k} worker${k > 1 ? "s" : ""}…`);
-    const ws = [];
-    for (let j = 0; j < k; j++) {
-      ws.push(startWorker("bench.js"));
+  const rounds = 8; // counted rounds, after one warm-up round
+  const steps = 6; // timed steps per run
+  const warmupSteps = 12; // steps of the warm-up round's runs
+  const ws = [];
+  for (let j = 0; j < maxWorkers; j++) {
+    ws.push(startWorker("bench.js"));
+  }
+  try {
+    const acc = [];
+    for (let k = 1; k <= maxWorkers; k++) {
+      acc.push({ k, kernel: "", times: [], gradMS: [], aloneMS: [], applyMS: [], lossDiff: 0, weightDiff: 0 });
     }
-    try {
-      const init = await Promise.all(ws.map((w) => w.call({ op: "shard_init", options: config, simd })));
-      const times = [];
-      const losses = [];
-      const gradMS = []; // the slowest worker's shard gradient, inside Go
-      const applyMS = []; // the slowest worker's update, inside Go
-      // Each message applies the previous step (its shards and summed
-      // gradient) and computes the worker's shard of the next: one round
-      // trip per worker and step.
-      let prev = null;
-      let t0 = performance.now();
-      for (let s = 0; s <= warmup + steps + 1; s++) {
-        const last = s === warmup + steps + 1; // applies the final step only
-        const replies = await Promise.all(
-          ws.map((w, j) => {
-            const req = { op: "shard_grad", j, k: last ? 0 : k, shards: prev ? prev.shards : [] };
-            return w.call(req, prev ? prev.sums[j] : undefined);
-          }),
-        );
-        const now = performance.now();
-        if (prev) {
-          losses.push(replies[0].value.applied_loss);
-          if (s > warmup && !last) {
-            times.push(now - t0);
-            applyMS.push(Math.max(...replies.map((r) => r.value.apply_ms)));
+    for (let r = 0; r <= rounds; r++) {
+      let base = null;
+      for (const a of acc) {
+        setStatus(`data-parallel training: round ${r + 1} of ${rounds + 1}, ${a.k} worker${a.k > 1 ? "s" : ""}…`);
+        const run = await trainRun(ws.slice(0, a.k), config, simd, r === 0 ? warmupSteps : steps);
+        a.kernel = run.kernel;
+        if (base === null) {
+          base = run;
+        } else {
+          a.lossDiff = Math.max(a.lossDiff, ...run.losses.map((l, i) => Math.abs(l - base.losses[i])));
+          for (let i = 0; i < run.weights.length; i++) {
+            a.weightDiff = Math.max(a.weightDiff, Math.abs(run.weights[i] - base.weights[i]));
           }
         }
-        t0 = now;
-        if (last) {
-          break;
+        if (r > 0) {
+          a.times.push(...run.times);
+          a.gradMS.push(...run.gradMS);
+          a.applyMS.push(...run.applyMS);
+          a.aloneMS.push(...run.aloneMS);
         }
-        if (s >= warmup) {
-          gradMS.push(Math.max(...replies.map((r) => r.value.compute_ms)));
-        }
-        const sum = replies[0].data;
-        for (let j = 1; j < k; j++) {
-          const g = replies[j].data;
-          for (let i = 0; i < sum.length; i++) {
-            sum[i] += g[i];
-          }
-        }
-        // Every worker gets the sum in the buffer its gradient came in (it
-        // writes its next gradient there): no allocation per step.
-        for (let j = 1; j < k; j++) {
-          replies[j].data.set(sum);
-        }
-        prev = { sums: replies.map((r) => r.data), shards: replies.map((r) => r.value.shard) };
       }
-      const weights = (await ws[0].call({ op: "weights" })).data;
-      const row = {
-        workers: k,
-        kernel_set: init[0].value.kernel_set,
-        step_ms: timing(times),
-        pairs_per_s: 0,
-        speedup: 1,
-        efficiency: 1,
-        max_loss_diff: 0,
-        max_weight_diff: 0,
-        shard_ms: Math.round(median(gradMS) * 1000) / 1000,
-        apply_ms: Math.round(median(applyMS) * 1000) / 1000,
-      };
-      row.pairs_per_s = Math.round((config.pairs / (row.step_ms.median_ms / 1000)) * 10) / 10;
-      if (base === null) {
-        base = { row, losses, weights };
-      } else {
-        row.speedup = Math.round((row.pairs_per_s / base.row.pairs_per_s) * 1000) / 1000;
-        row.efficiency = Math.round((row.speedup / k) * 1000) / 1000;
-        row.max_loss_diff = Math.max(...losses.map((l, i) => Math.abs(l - base.losses[i])));
-        let d = 0;
-        for (let i = 0; i < weights.length; i++) {
-          d = Math.max(d, Math.abs(weights[i] - base.weights[i]));
-        }
-        row.max_weight_diff = d;
+    }
+    const round3 = (x) => Math.round(x * 1000) / 1000;
+    const rows = acc.map((a) => ({
+      workers: a.k,
+      kernel_set: a.kernel,
+      step_ms: timing(a.times),
+      pairs_per_s: Math.round((config.pairs / (median(a.times) / 1000)) * 10) / 10,
+      speedup: 1,
+      efficiency: 1,
+      max_loss_diff: a.lossDiff,
+      max_weight_diff: a.weightDiff,
+      shard_ms: round3(median(a.gradMS)),
+      shard_alone_ms: a.aloneMS.length ? round3(median(a.aloneMS)) : round3(median(a.gradMS)),
+      apply_ms: round3(median(a.applyMS)),
+    }));
+    for (const row of rows) {
+      row.speedup = round3(row.pairs_per_s / rows[0].pairs_per_s);
+      row.efficiency = round3(row.speedup / row.workers);
+    }
+    return rows;
+  } finally {
+    ws.forEach((w) => w.terminate());
+  }
+}
+
+// trainRun starts a fresh bench trainer on each of the workers ws and
+// trains it data-parallel for the given number of steps. Each message
+// applies the previous step (its shards and summed gradient) and computes
+// the worker's shard of the next: one round trip per worker and step. It
+// returns the step times, the slowest worker's shard gradient and update
+// times (inside Go), the losses and the final weights.
+async function trainRun(ws, config, simd, steps) {
+  const k = ws.length;
+  const init = await Promise.all(ws.map((w) => w.call({ op: "shard_init", options: config, simd })));
+  const run = { kernel: init[0].value.kernel_set, times: [], gradMS: [], applyMS: [], losses: [], weights: null };
+  let prev = null;
+  let t0 = performance.now();
+  for (let s = 0; s <= steps + 1; s++) {
+    const last = s === steps + 1; // applies the final step only
+    const replies = await Promise.all(
+      ws.map((w, j) => {
+        const req = { op: "shard_grad", j, k: last ? 0 : k, shards: prev ? prev.shards : [] };
+        return w.call(req, prev ? prev.sums[j] : undefined);
+      }),
+    );
+    const now = performance.now();
+    if (prev) {
+      run.losses.push(replies[0].value.applied_loss);
+      if (!last) {
+        run.times.push(now - t0);
+        run.applyMS.push(Math.max(...replies.map((r) => r.value.apply_ms)));
       }
-      rows.push(row);
-    } finally {
-      ws.forEach((w) => w.terminate());
+    }
+    t0 = now;
+    if (last) {
+      break;
+    }
+    run.gradMS.push(Math.max(...replies.map((r) => r.value.compute_ms)));
+    const sum = replies[0].data;
+    for (let j = 1; j < k; j++) {
+      const g = replies[j].data;
+      for (let i = 0; i < sum.length; i++) {
+        sum[i] += g[i];
+      }
+    }
+    // Every worker gets the sum in the buffer its gradient came in (it
+    // writes its next gradient there): no allocation per step.
+    for (let j = 1; j < k; j++) {
+      replies[j].data.set(sum);
+    }
+    prev = { sums: replies.map((r) => r.data), shards: replies.map((r) => r.value.shard) };
+  }
+  run.weights = (await ws[0].call({ op: "weights" })).data;
+  // The same shards once more, one worker at a time: what each costs with
+  // the machine otherwise idle (the run is over, so its state may change).
+  run.aloneMS = [];
+  if (k > 1) {
+    for (let s = 0; s < steps; s++) {
+      let slowest = 0;
+      for (let j = 0; j < k; j++) {
+        const r = await ws[j].call({ op: "shard_grad", j, k, shards: [] });
+        slowest = Math.max(slowest, r.value.compute_ms);
+      }
+      run.aloneMS.push(slowest);
     }
   }
-  return rows;
+  return run;
 }
 
 // runTfjs runs bench/tfjs's worker (served at base) on the same step.
@@ -400,12 +441,13 @@ function renderScaling(out, rows, cores) {
   out.append(el("h2", `Data-parallel training on Web Workers (${cores} cores reported)`));
   out.append(
     table(
-      ["workers", "kernels", "step_ms", "shard gradient ms", "apply ms", "pairs/s", "speedup", "efficiency", "max |Δloss| vs 1", "max |Δweight| vs 1"],
+      ["workers", "kernels", "step_ms", "shard gradient ms: all at once", "one at a time", "apply ms", "pairs/s", "speedup", "efficiency", "max |Δloss| vs 1", "max |Δweight| vs 1"],
       rows.map((r) => [
         String(r.workers),
         r.kernel_set,
         ms(r.step_ms),
         r.shard_ms.toFixed(1),
+        r.shard_alone_ms.toFixed(1),
         r.apply_ms.toFixed(1),
         r.pairs_per_s.toFixed(1),
         r.speedup.toFixed(2) + "×",
@@ -413,6 +455,15 @@ function renderScaling(out, rows, cores) {
         r.max_loss_diff.toExponential(2),
         r.max_weight_diff.toExponential(2),
       ]),
+    ),
+  );
+  out.append(
+    el(
+      "p",
+      "Shard gradient: the slowest worker's share of the batch, timed inside Go, with all workers computing at once " +
+        "and then with one worker at a time on an otherwise idle page. Where all at once is slower than one at a time, " +
+        "the workers are contending for the machine's cores (or the cores slow down when all are busy), which no " +
+        "division of the work can win back.",
     ),
   );
 }

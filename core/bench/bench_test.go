@@ -183,7 +183,7 @@ func TestWriteComparison(t *testing.T) {
 			{KernelSet: "simd128", Platform: "js/wasm", StepMS: Timing{50, 45}, TrainStepMS: Timing{40, 38}, Kernels: k(0.5)},
 		},
 		Cores:    2,
-		Workers:  []Scaling{{Workers: 1, StepMS: Timing{40, 38}, Speedup: 1, Efficiency: 1}, {Workers: 2, StepMS: Timing{25, 24}, Speedup: 1.6, Efficiency: 0.8}},
+		Workers:  []Scaling{{Workers: 1, StepMS: Timing{40, 38}, Speedup: 1, Efficiency: 1}, {Workers: 2, StepMS: Timing{25, 24}, ShardMS: 21.5, ShardAloneMS: 17.25, Speedup: 1.6, Efficiency: 0.8}},
 		TFJS:     &Comparator{Name: "TensorFlow.js 4.22.0", Backend: "wasm (SIMD)", StepMS: Timing{150, 140}, FirstLoss: math.Ln2},
 		SelfTest: &SelfTest{OK: true, Checks: []Check{{Name: "kernels", OK: true, Detail: "bit-identical"}}},
 		Memory:   &Result{Options: Options{Preset: "small"}, KernelSet: "simd128", WasmMemoryBytes: 40 << 20},
@@ -193,7 +193,7 @@ func TestWriteComparison(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"wasm simd128", "0.80×", "2.50×", "5.00×", "TensorFlow.js 4.22.0", "3.00× the speed of", "1.60×", "bit-identical", "40.0 MiB"} {
+	for _, want := range []string{"wasm simd128", "0.80×", "2.50×", "5.00×", "TensorFlow.js 4.22.0", "3.00× the speed of", "1.60×", "21.5", "17.2", "bit-identical", "40.0 MiB"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("comparison lacks %q:\n%s", want, out)
 		}
