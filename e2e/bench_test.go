@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"dpoplayground/core/bench"
 )
 
@@ -129,6 +131,24 @@ func TestBenchPage(t *testing.T) {
 			t.Errorf("%d workers: %+v (k workers must train as one within float32 rounding)", s.Workers, s)
 		}
 	}
+	// The wasm/native comparison, browser and native turn about; a single
+	// short round where this is only the check that the page's hook works.
+	o, err := bench.Config("micro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rounds := 5
+	if out == "" {
+		rounds, o.Runs, o.Warmup, o.Kernels = 1, 2, 1, false
+	}
+	r.Rounds = alternate(t, p, o, rounds)
+	for i, rd := range r.Rounds {
+		q := rd.Ratios()
+		if rd.Browser.Platform != "js/wasm" || rd.Browser.KernelSet != "scalar" || rd.Native.KernelSet != "scalar" ||
+			!(q.StepMS > 0) || !(q.TrainStepMS > 0) || o.Kernels && !(q.Kernels > 0) {
+			t.Errorf("round %d: browser %s %s, native %s, ratios %+v", i, rd.Browser.Platform, rd.Browser.KernelSet, rd.Native.KernelSet, q)
+		}
+	}
 	if out != "" {
 		if r.TFJS == nil || r.TFJS.Error != "" {
 			t.Errorf("TensorFlow.js comparison: %+v", r.TFJS)
@@ -143,6 +163,52 @@ func TestBenchPage(t *testing.T) {
 		t.Logf("report written to %s", out)
 	}
 	p.RequireNoErrors(t)
+}
+
+// alternate runs the bench config o with the portable kernels in the page
+// (window.benchRun, in a worker of its own) and natively in this process,
+// turn about for the given number of rounds, the browser first in even
+// rounds and native first in odd ones, so that drift in a shared
+// machine's speed reaches both alike.
+func alternate(t *testing.T, p *Page, o bench.Options, rounds int) []bench.Round {
+	t.Helper()
+	opts, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := func() bench.Result {
+		js, err := chromedp.Run(p.Ctx, chromedp.Evaluate[string](
+			"window.benchRun("+string(opts)+", false).then((r) => JSON.stringify(r))", chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("window.benchRun: %v", err)
+		}
+		var r bench.Result
+		if err := json.Unmarshal([]byte(js), &r); err != nil {
+			t.Fatalf("window.benchRun's result: %v", err)
+		}
+		return r
+	}
+	native := func() bench.Result {
+		r, err := bench.Run(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *r
+	}
+	var out []bench.Round
+	for i := range rounds {
+		var rd bench.Round
+		if i%2 == 0 {
+			rd.Browser = browser()
+			rd.Native = native()
+		} else {
+			rd.Native = native()
+			rd.Browser = browser()
+		}
+		t.Logf("round %d: step_ms browser %.1f native %.1f", i+1, rd.Browser.StepMS.MedianMS, rd.Native.StepMS.MedianMS)
+		out = append(out, rd)
+	}
+	return out
 }
 
 func kernelSets(r *bench.Report) []string {

@@ -113,7 +113,20 @@ function intParam(params, name, fallback, lo, hi) {
   return Number.isFinite(v) && v >= lo && v <= hi ? v : fallback;
 }
 
+// benchRun runs bench.wasm's bench op with the given options and kernel set
+// in a worker kept for these calls, and resolves to its result. It is how
+// ./build.sh bench's driver measures the browser and native code turn about
+// (core/bench.Round); the page's own run does not use it.
+let runWorker = null;
+async function benchRun(options, simd) {
+  if (runWorker === null) {
+    runWorker = startWorker("bench.js");
+  }
+  return (await runWorker.call({ op: "bench", options, simd })).value;
+}
+
 function benchPage() {
+  window.benchRun = benchRun;
   const params = new URLSearchParams(location.search);
   const cores = navigator.hardwareConcurrency || 1;
   const form = document.getElementById("controls");

@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -187,13 +188,19 @@ func TestWriteComparison(t *testing.T) {
 		TFJS:     &Comparator{Name: "TensorFlow.js 4.22.0", Backend: "wasm (SIMD)", StepMS: Timing{150, 140}, FirstLoss: math.Ln2},
 		SelfTest: &SelfTest{OK: true, Checks: []Check{{Name: "kernels", OK: true, Detail: "bit-identical"}}},
 		Memory:   &Result{Options: Options{Preset: "small"}, KernelSet: "simd128", WasmMemoryBytes: 40 << 20},
+		Rounds: []Round{
+			{Browser: Result{StepMS: Timing{200, 1}, TrainStepMS: Timing{100, 1}, Kernels: k(4)}, Native: Result{StepMS: Timing{100, 1}, TrainStepMS: Timing{80, 1}, Kernels: k(2)}},
+			{Browser: Result{StepMS: Timing{125, 1}, TrainStepMS: Timing{100, 1}, Kernels: k(2.5)}, Native: Result{StepMS: Timing{100, 1}, TrainStepMS: Timing{90, 1}, Kernels: k(2)}},
+			{Browser: Result{StepMS: Timing{160, 1}, TrainStepMS: Timing{100, 1}, Kernels: k(2)}, Native: Result{StepMS: Timing{100, 1}, TrainStepMS: Timing{70, 1}, Kernels: k(2)}},
+		},
 	}
 	var buf bytes.Buffer
 	if err := WriteComparison(&buf, native, browser); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"wasm simd128", "0.80×", "2.50×", "5.00×", "TensorFlow.js 4.22.0", "3.00× the speed of", "1.60×", "21.5", "17.2", "bit-identical", "40.0 MiB"} {
+	for _, want := range []string{"wasm simd128", "0.80×", "2.50×", "5.00×", "TensorFlow.js 4.22.0", "3.00× the speed of", "1.60×", "21.5", "17.2", "bit-identical", "40.0 MiB",
+		"turn about (3 rounds", "step_ms  0.62× (0.50–0.80×)", "train_step_ms  0.80× (0.70–0.90×)", "per step  0.80× (0.50–1.00×)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("comparison lacks %q:\n%s", want, out)
 		}
@@ -213,4 +220,36 @@ func msDurations(ms ...float64) []time.Duration {
 		d[i] = time.Duration(x * float64(time.Millisecond))
 	}
 	return d
+}
+
+// A round's ratios are native time over browser time; the summary is the
+// median and range over the rounds, leaving out rounds without a figure.
+func TestRoundRatios(t *testing.T) {
+	kern := func(ms ...float64) []KernelResult {
+		var ks []KernelResult
+		for i, x := range ms {
+			ks = append(ks, KernelResult{Name: fmt.Sprint("k", i), Calls: i + 1, MS: Timing{x, x}})
+		}
+		return ks
+	}
+	r := Round{
+		Browser: Result{StepMS: Timing{400, 300}, TrainStepMS: Timing{300, 200}, Kernels: kern(2, 4)},
+		Native:  Result{StepMS: Timing{200, 100}, TrainStepMS: Timing{240, 100}, Kernels: kern(1, 3)},
+	}
+	q := r.Ratios()
+	// kernels: (1·1 + 2·3) / (1·2 + 2·4) = 7/10
+	if q.StepMS != 0.5 || q.TrainStepMS != 0.8 || math.Abs(q.Kernels-0.7) > 1e-12 || q.PerKernel["k0"] != 0.5 || q.PerKernel["k1"] != 0.75 {
+		t.Errorf("ratios %+v", q)
+	}
+	missing := Round{Browser: Result{StepMS: Timing{100, 1}}, Native: Result{StepMS: Timing{300, 1}}}
+	s := SummariseRounds([]Round{r, missing, r})
+	if s.StepMS != (Spread{0.5, 0.5, 3}) || s.TrainStepMS != (Spread{0.8, 0.8, 0.8}) || s.Kernels.Median != 0.7 {
+		t.Errorf("summary %+v", s)
+	}
+	if got := s.PerKernel["k1"]; got != (Spread{0.75, 0.75, 0.75}) || len(s.Names) != 2 || s.Names[0] != "k0" {
+		t.Errorf("per kernel %+v, names %v", s.PerKernel, s.Names)
+	}
+	if (Spread{}).String() != "-" || spread(nil) != (Spread{}) {
+		t.Error("an empty spread should print as -")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -24,6 +25,128 @@ type Report struct {
 	Workers  []Scaling   `json:"workers,omitempty"`
 	TFJS     *Comparator `json:"tfjs,omitempty"`
 	SelfTest *SelfTest   `json:"self_test,omitempty"`
+	// Rounds, where present, are the browser's portable kernels and the
+	// same kernels native measured turn about (see Round): the wasm/native
+	// comparison that a machine whose speed drifts cannot skew.
+	Rounds []Round `json:"rounds,omitempty"`
+}
+
+// Round is one turn of the wasm/native comparison: the bench config run
+// with the portable (scalar) kernels in the browser and natively, one right
+// after the other (./build.sh bench's driver alternates which goes first),
+// so that both see the same state of a shared machine.
+type Round struct {
+	Browser Result `json:"browser"`
+	Native  Result `json:"native"`
+}
+
+// RoundRatios are the wasm/native speed ratios of one round (native time
+// over browser time: above 1, the browser is faster).
+type RoundRatios struct {
+	StepMS, TrainStepMS float64
+	// Kernels is all kernels weighted by their calls per step: the time of
+	// one step's kernels natively over that in the browser.
+	Kernels float64
+	// PerKernel is each kernel's ratio, by name.
+	PerKernel map[string]float64
+}
+
+// Ratios returns the round's wasm/native speed ratios from the medians.
+func (r Round) Ratios() RoundRatios {
+	q := RoundRatios{
+		StepMS:      r.Native.StepMS.MedianMS / r.Browser.StepMS.MedianMS,
+		TrainStepMS: r.Native.TrainStepMS.MedianMS / r.Browser.TrainStepMS.MedianMS,
+		PerKernel:   map[string]float64{},
+	}
+	var sumN, sumB float64
+	for _, k := range r.Native.Kernels {
+		kb := findKernel(r.Browser.Kernels, k.Name)
+		if kb == nil || kb.MS.MedianMS <= 0 {
+			continue
+		}
+		q.PerKernel[k.Name] = k.MS.MedianMS / kb.MS.MedianMS
+		sumN += float64(k.Calls) * k.MS.MedianMS
+		sumB += float64(k.Calls) * kb.MS.MedianMS
+	}
+	if sumB > 0 {
+		q.Kernels = sumN / sumB
+	}
+	return q
+}
+
+// Spread is the median, least and greatest of a set of figures.
+type Spread struct{ Median, Min, Max float64 }
+
+// spread summarises xs (all finite and positive; 0s are left out).
+func spread(xs []float64) Spread {
+	var v []float64
+	for _, x := range xs {
+		if x > 0 && !math.IsInf(x, 0) && !math.IsNaN(x) {
+			v = append(v, x)
+		}
+	}
+	if len(v) == 0 {
+		return Spread{}
+	}
+	slices.Sort(v)
+	m := v[len(v)/2]
+	if len(v)%2 == 0 {
+		m = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return Spread{m, v[0], v[len(v)-1]}
+}
+
+func (s Spread) String() string {
+	if s.Median == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f× (%.2f–%.2f×)", s.Median, s.Min, s.Max)
+}
+
+// RoundsSummary is the rounds' ratios: per figure, the median and range
+// over the rounds.
+type RoundsSummary struct {
+	StepMS, TrainStepMS, Kernels Spread
+	PerKernel                    map[string]Spread
+	Names                        []string // kernels in the order measured
+}
+
+// SummariseRounds reduces rounds to the median and range of each ratio.
+func SummariseRounds(rounds []Round) RoundsSummary {
+	var step, train, kern []float64
+	per := map[string][]float64{}
+	var names []string
+	for _, r := range rounds {
+		q := r.Ratios()
+		step, train, kern = append(step, q.StepMS), append(train, q.TrainStepMS), append(kern, q.Kernels)
+		for _, k := range r.Native.Kernels {
+			if v, ok := q.PerKernel[k.Name]; ok {
+				if _, seen := per[k.Name]; !seen {
+					names = append(names, k.Name)
+				}
+				per[k.Name] = append(per[k.Name], v)
+			}
+		}
+	}
+	s := RoundsSummary{StepMS: spread(step), TrainStepMS: spread(train), Kernels: spread(kern), PerKernel: map[string]Spread{}, Names: names}
+	for n, v := range per {
+		s.PerKernel[n] = spread(v)
+	}
+	return s
+}
+
+// writeRounds prints the rounds' summary.
+func writeRounds(w io.Writer, rounds []Round) error {
+	s := SummariseRounds(rounds)
+	fmt.Fprintf(w, "wasm/native speed of the portable kernels, browser and native turn about (%d rounds; median (range) of the rounds' ratios):\n", len(rounds))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "step_ms\t%s\t\n", s.StepMS)
+	fmt.Fprintf(tw, "train_step_ms\t%s\t\n", s.TrainStepMS)
+	fmt.Fprintf(tw, "all kernels, weighted by calls per step\t%s\t\n", s.Kernels)
+	for _, n := range s.Names {
+		fmt.Fprintf(tw, "%s\t%s\t\n", n, s.PerKernel[n])
+	}
+	return tw.Flush()
 }
 
 // Scaling is data-parallel training on k Web Workers (train.Trainer's
@@ -247,6 +370,12 @@ func WriteComparison(w io.Writer, native, browser *Report) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(browser.Rounds) > 0 {
+		fmt.Fprintln(w)
+		if err := writeRounds(w, browser.Rounds); err != nil {
+			return err
+		}
 	}
 	if t := browser.TFJS; t != nil {
 		fmt.Fprintln(w)
