@@ -103,9 +103,13 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+// round3 rounds to three decimals, as the Go reports do.
+function round3(x) {
+  return Math.round(x * 1000) / 1000;
+}
+
 function timing(ms) {
-  const r = (x) => Math.round(x * 1000) / 1000;
-  return { median_ms: r(median(ms)), min_ms: r(Math.min(...ms)) };
+  return { median_ms: round3(median(ms)), min_ms: round3(Math.min(...ms)) };
 }
 
 function intParam(params, name, fallback, lo, hi) {
@@ -267,7 +271,6 @@ async function scaling(config, simd, maxWorkers) {
         }
       }
     }
-    const round3 = (x) => Math.round(x * 1000) / 1000;
     const rows = acc.map((a) => ({
       workers: a.k,
       kernel_set: a.kernel,

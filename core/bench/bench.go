@@ -84,12 +84,19 @@ func timing(d []time.Duration) Timing {
 	for i, x := range d {
 		ms[i] = float64(x.Nanoseconds()) / 1e6
 	}
-	slices.Sort(ms)
-	med := ms[len(ms)/2]
-	if len(ms)%2 == 0 {
-		med = (ms[len(ms)/2-1] + ms[len(ms)/2]) / 2
-	}
+	med := median(ms)
 	return Timing{MedianMS: round3(med), MinMS: round3(ms[0])}
+}
+
+// median sorts xs (not empty) in place and returns their median, the mean
+// of the middle two for an even count.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	m := xs[len(xs)/2]
+	if len(xs)%2 == 0 {
+		m = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
+	return m
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

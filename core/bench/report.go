@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -58,21 +57,34 @@ func (r Round) Ratios() RoundRatios {
 		TrainStepMS: r.Native.TrainStepMS.MedianMS / r.Browser.TrainStepMS.MedianMS,
 		PerKernel:   map[string]float64{},
 	}
-	var sumN, sumB float64
 	for _, k := range r.Native.Kernels {
-		kb := findKernel(r.Browser.Kernels, k.Name)
-		if kb == nil || kb.MS.MedianMS <= 0 {
-			continue
+		if kb := findKernel(r.Browser.Kernels, k.Name); kb != nil && kb.MS.MedianMS > 0 {
+			q.PerKernel[k.Name] = k.MS.MedianMS / kb.MS.MedianMS
 		}
-		q.PerKernel[k.Name] = k.MS.MedianMS / kb.MS.MedianMS
-		sumN += float64(k.Calls) * k.MS.MedianMS
-		sumB += float64(k.Calls) * kb.MS.MedianMS
 	}
-	if sumB > 0 {
+	if sumN, sumB := weightedMS(r.Native.Kernels, r.Browser.Kernels, medianMS); sumB > 0 {
 		q.Kernels = sumN / sumB
 	}
 	return q
 }
+
+// weightedMS is one step's time in kernels, natively and in the browser:
+// over the kernels of native whose browser twin has a positive figure,
+// calls per step times the figure pick takes of each Timing.
+func weightedMS(native, browser []KernelResult, pick func(Timing) float64) (sumN, sumB float64) {
+	for _, k := range native {
+		kb := findKernel(browser, k.Name)
+		if kb == nil || pick(kb.MS) <= 0 {
+			continue
+		}
+		c := float64(k.Calls)
+		sumN, sumB = sumN+c*pick(k.MS), sumB+c*pick(kb.MS)
+	}
+	return sumN, sumB
+}
+
+func medianMS(t Timing) float64 { return t.MedianMS }
+func minMS(t Timing) float64    { return t.MinMS }
 
 // Spread is the median, least and greatest of a set of figures.
 type Spread struct{ Median, Min, Max float64 }
@@ -88,11 +100,7 @@ func spread(xs []float64) Spread {
 	if len(v) == 0 {
 		return Spread{}
 	}
-	slices.Sort(v)
-	m := v[len(v)/2]
-	if len(v)%2 == 0 {
-		m = (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
+	m := median(v)
 	return Spread{m, v[0], v[len(v)-1]}
 }
 
@@ -344,7 +352,6 @@ func WriteComparison(w io.Writer, native, browser *Report) error {
 		}
 		fmt.Fprintln(tw)
 	}
-	var sumN, sumB, bestN, bestB float64
 	for _, k := range nat.Kernels {
 		fmt.Fprintf(tw, "%s\t", k.Name)
 		kb := findKernel(bs.Kernels, k.Name)
@@ -356,14 +363,13 @@ func WriteComparison(w io.Writer, native, browser *Report) error {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t", speed(kb.MS.MedianMS, k.MS.MedianMS), speed(kb.MS.MinMS, k.MS.MinMS))
-		c := float64(k.Calls)
-		sumN, sumB = sumN+c*k.MS.MedianMS, sumB+c*kb.MS.MedianMS
-		bestN, bestB = bestN+c*k.MS.MinMS, bestB+c*kb.MS.MinMS
 		if kv := findKernel(bv.kernels(), k.Name); kv != nil {
 			fmt.Fprintf(tw, "%s\t", speed(kv.MS.MedianMS, kb.MS.MedianMS))
 		}
 		fmt.Fprintln(tw)
 	}
+	sumN, sumB := weightedMS(nat.Kernels, bs.Kernels, medianMS)
+	bestN, bestB := weightedMS(nat.Kernels, bs.Kernels, minMS)
 	if sumN > 0 && sumB > 0 {
 		fmt.Fprintf(tw, "all kernels, weighted by calls per step\t%s", strings.Repeat("\t", len(cols)))
 		fmt.Fprintf(tw, "%s\t%s\t\n", speed(sumB, sumN), speed(bestB, bestN))
