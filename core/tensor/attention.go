@@ -50,9 +50,9 @@ func Attention(out, att, qkv []float32, segs []Segment, c, nh int) {
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	c3 := 3 * c
 	off := 0
-	scratch := getPack(expChunk, 0) // exponentials; a stack array would escape through the kernel set
+	scratch := getPack(0, 0, expChunk) // exponentials; a stack array would escape through the kernel set
 	defer putPack(scratch)
-	buf := scratch.panel
+	buf := scratch.scratch
 	for _, g := range segs {
 		L := g.Len
 		base := g.Start * c3
@@ -95,6 +95,8 @@ func softmaxRow(row []float32, t int, scale float32, buf []float32) {
 
 // scaleMax multiplies x by a in place and returns the largest product (−∞
 // for an empty x; NaNs are passed over).
+//
+//go:nosplit
 func scaleMax(x []float32, a float32) float32 {
 	maxv := float32(math.Inf(-1))
 	j := 0
@@ -127,6 +129,8 @@ func scaleMax(x []float32, a float32) float32 {
 
 // copySum copies src into dst and returns sum plus the elements of src,
 // added in order.
+//
+//go:nosplit
 func copySum(dst, src []float32, sum float32) float32 {
 	dst = dst[:len(src)]
 	j := 0
@@ -220,6 +224,8 @@ func AttentionBackward(dqkv, dout, qkv, att, scratch []float32, segs []Segment, 
 //	d[u] = p[u]·(d[u] − Σ_w p[w]·d[w])·scale
 //
 // four elements per pass, the sum in order.
+//
+//go:nosplit
 func softmaxGradRow(d, p []float32, scale float32) {
 	d = d[:len(p)]
 	var dot float32

@@ -96,6 +96,8 @@ func fixLarge(dst, src []float32, shift float32) {
 // Four independent elements go through each step together: each element's
 // arithmetic is expf's, but the four polynomial chains overlap (measured
 // 1.7× faster natively and in Chromium than one element per pass).
+//
+//go:nosplit
 func expfsPortable(dst, src []float32, shift float32) int {
 	dst = dst[:len(src)]
 	i := 0

@@ -12,6 +12,8 @@ const LayerNormEps = 1e-5
 // out, inp are (n, c); w, b are (c); mean, rstd are (n).
 //
 //	out[i,:] = (inp[i,:] − μ_i)·rstd_i·w + b,  rstd_i = 1/sqrt(var_i + eps)
+//
+//go:nosplit
 func LayerNorm(out, mean, rstd, inp, w, b []float32, n, c int) {
 	w, b = w[:c], b[:c]
 	c4 := c &^ 3
@@ -65,6 +67,8 @@ func LayerNorm(out, mean, rstd, inp, w, b []float32, n, c int) {
 
 // LayerNormBackward adds the gradients of LayerNorm into dinp, dw and db.
 // dout, inp, dinp are (n, c); w, dw, db are (c); mean, rstd are (n).
+//
+//go:nosplit
 func LayerNormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, n, c int) {
 	w, dw, db = w[:c], dw[:c], db[:c]
 	c4 := c &^ 3
@@ -259,6 +263,8 @@ func GELUBackward(dinp, inp, dout []float32) {
 }
 
 // GELUBackwardTanh is GELUBackward with the tanh kept by GELUKeep.
+//
+//go:nosplit
 func GELUBackwardTanh(dinp, inp, th, dout []float32) {
 	dinp = dinp[:len(inp)]
 	dout = dout[:len(inp)]
@@ -284,6 +290,8 @@ func Add(out, a, b []float32) {
 }
 
 // AddTo adds src into dst elementwise.
+//
+//go:nosplit
 func AddTo(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
@@ -292,6 +300,8 @@ func AddTo(dst, src []float32) {
 }
 
 // AddBias adds bias (c) to every row of out (n, c).
+//
+//go:nosplit
 func AddBias(out, bias []float32, n, c int) {
 	bias = bias[:c]
 	for i := 0; i < n; i++ {
@@ -303,6 +313,8 @@ func AddBias(out, bias []float32, n, c int) {
 }
 
 // BiasBackward adds the column sums of dout (n, c) into dbias (c).
+//
+//go:nosplit
 func BiasBackward(dbias, dout []float32, n, c int) {
 	dbias = dbias[:c]
 	for i := 0; i < n; i++ {

@@ -5,9 +5,9 @@ package tensor
 // lse[i] (the log-normaliser) for the backward pass and meanLogit[i], the mean
 // of the row (TRL's logits/* metrics).
 func LogSoftmaxGather(logp, lse, meanLogit, logits []float32, targets []int32, m, v int) {
-	scratch := getPack(expChunk, 0) // exponentials; a stack array would escape through the kernel set
+	scratch := getPack(0, 0, expChunk) // exponentials; a stack array would escape through the kernel set
 	defer putPack(scratch)
-	buf := scratch.panel
+	buf := scratch.scratch
 	for i := 0; i < m; i++ {
 		row := logits[i*v : i*v+v]
 		maxv, sum := maxSum(row)
@@ -30,9 +30,9 @@ func LogSoftmaxGather(logp, lse, meanLogit, logits []float32, targets []int32, m
 //
 //	dlogits[i,j] = g[i]·([j = target[i]] − softmax(logits[i])_j)
 func LogSoftmaxGatherBackward(dlogits, logits, lse []float32, targets []int32, g []float32, m, v int) {
-	scratch := getPack(expChunk, 0) // exponentials; a stack array would escape through the kernel set
+	scratch := getPack(0, 0, expChunk) // exponentials; a stack array would escape through the kernel set
 	defer putPack(scratch)
-	buf := scratch.panel
+	buf := scratch.scratch
 	for i := 0; i < m; i++ {
 		row := logits[i*v : i*v+v]
 		drow := dlogits[i*v : i*v+v]
@@ -100,6 +100,8 @@ func LogSoftmaxGatherBackwardNaive(dlogits, logits, lse []float32, targets []int
 
 // maxSum returns the largest element of row (the first of equals; NaNs are
 // passed over) and the float32 sum of its elements in order. row is not empty.
+//
+//go:nosplit
 func maxSum(row []float32) (maxv, sum float32) {
 	maxv = row[0]
 	j := 0
@@ -133,6 +135,8 @@ func maxSum(row []float32) (maxv, sum float32) {
 }
 
 // sum64 returns s plus the elements of e, added in order in float64.
+//
+//go:nosplit
 func sum64(s float64, e []float32) float64 {
 	j := 0
 	for ; j+4 <= len(e); j += 4 {
@@ -149,6 +153,8 @@ func sum64(s float64, e []float32) float64 {
 }
 
 // scaleTo sets dst[i] = a·src[i].
+//
+//go:nosplit
 func scaleTo(dst, src []float32, a float32) {
 	dst = dst[:len(src)]
 	j := 0
