@@ -16,12 +16,12 @@ import "sync"
 // V8 allocates registers for that loop as a whole. The stack-growth check
 // at a function's entry is a call that returns into the function, a resume
 // point of the dispatch, and with it V8 (read in node --print-wasm-code)
-// kept part of the accumulators and indices
-// in stack slots across every iteration. Without it (the only calls left
-// are the panics of failed bounds checks, which never return) and with the
-// panel's quads indexed by p under a length proven once before the loop,
-// V8 compiles the k-loop to a tight loop of loads, multiplies and adds; measured against
-// the previous tiles (a stack check, quads sliced as panel[4p:4p+4]), the
+// kept part of the accumulators and indices in stack slots across every
+// iteration. Without it (the only calls left are the panics of failed
+// bounds checks, which never return) and with the panel's quads indexed by
+// p under a length proven once before the loop, V8 compiles the k-loop to
+// a tight loop of loads, multiplies and adds. Measured against the
+// previous tiles (a stack check, quads sliced as panel[4p:4p+4]), the
 // products ran 1.36× faster under Node's V8 (median over the benchmark
 // shapes, 1.09–1.64×) and 1.13× natively (0.89–1.57×).
 
