@@ -50,9 +50,9 @@ func Attention(out, att, qkv []float32, segs []Segment, c, nh int) {
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	c3 := 3 * c
 	off := 0
-	scratch := getPack(0, 0, expChunk) // exponentials; a stack array would escape through the kernel set
-	defer putPack(scratch)
-	buf := scratch.scratch
+	pk := getPack(0, 0, expChunk) // exponentials; a stack array would escape through the kernel set
+	defer putPack(pk)
+	buf := pk.scratch
 	for _, g := range segs {
 		L := g.Len
 		base := g.Start * c3

@@ -9,6 +9,12 @@
 // kernel set (the portable Go one, and any set installed with SetKernels, such
 // as the WebAssembly SIMD one of package wasm/simd) sum each output in the
 // same order as the naive loop, so all of them give bit-identical results.
+//
+// The hot leaf loops (the products' micro-kernels, layer norm, the
+// softmaxes' and GELU's elementwise passes) are //go:nosplit: without the
+// stack-growth call at their entry, V8 keeps their loops' values in
+// registers in the WebAssembly build (see gemm.go). The linker checks that
+// their frames fit.
 package tensor
 
 // MatMul computes c = a·b, or c += a·b when acc is true.

@@ -5,9 +5,9 @@ package tensor
 // lse[i] (the log-normaliser) for the backward pass and meanLogit[i], the mean
 // of the row (TRL's logits/* metrics).
 func LogSoftmaxGather(logp, lse, meanLogit, logits []float32, targets []int32, m, v int) {
-	scratch := getPack(0, 0, expChunk) // exponentials; a stack array would escape through the kernel set
-	defer putPack(scratch)
-	buf := scratch.scratch
+	pk := getPack(0, 0, expChunk) // exponentials; a stack array would escape through the kernel set
+	defer putPack(pk)
+	buf := pk.scratch
 	for i := 0; i < m; i++ {
 		row := logits[i*v : i*v+v]
 		maxv, sum := maxSum(row)
@@ -30,9 +30,9 @@ func LogSoftmaxGather(logp, lse, meanLogit, logits []float32, targets []int32, m
 //
 //	dlogits[i,j] = g[i]·([j = target[i]] − softmax(logits[i])_j)
 func LogSoftmaxGatherBackward(dlogits, logits, lse []float32, targets []int32, g []float32, m, v int) {
-	scratch := getPack(0, 0, expChunk) // exponentials; a stack array would escape through the kernel set
-	defer putPack(scratch)
-	buf := scratch.scratch
+	pk := getPack(0, 0, expChunk) // exponentials; a stack array would escape through the kernel set
+	defer putPack(pk)
+	buf := pk.scratch
 	for i := 0; i < m; i++ {
 		row := logits[i*v : i*v+v]
 		drow := dlogits[i*v : i*v+v]
