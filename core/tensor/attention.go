@@ -104,25 +104,12 @@ func scaleMax(x []float32, a float32) float32 {
 		q := x[j : j+4 : j+4]
 		s0, s1, s2, s3 := q[0]*a, q[1]*a, q[2]*a, q[3]*a
 		q[0], q[1], q[2], q[3] = s0, s1, s2, s3
-		if s0 > maxv {
-			maxv = s0
-		}
-		if s1 > maxv {
-			maxv = s1
-		}
-		if s2 > maxv {
-			maxv = s2
-		}
-		if s3 > maxv {
-			maxv = s3
-		}
+		maxv = above(above(above(above(maxv, s0), s1), s2), s3)
 	}
 	for ; j < len(x); j++ {
 		s := x[j] * a
 		x[j] = s
-		if s > maxv {
-			maxv = s
-		}
+		maxv = above(maxv, s)
 	}
 	return maxv
 }

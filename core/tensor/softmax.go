@@ -108,30 +108,26 @@ func maxSum(row []float32) (maxv, sum float32) {
 	for ; j+4 <= len(row); j += 4 {
 		q := row[j : j+4 : j+4]
 		x0, x1, x2, x3 := q[0], q[1], q[2], q[3]
-		if x0 > maxv {
-			maxv = x0
-		}
-		if x1 > maxv {
-			maxv = x1
-		}
-		if x2 > maxv {
-			maxv = x2
-		}
-		if x3 > maxv {
-			maxv = x3
-		}
+		maxv = above(above(above(above(maxv, x0), x1), x2), x3)
 		sum += x0
 		sum += x1
 		sum += x2
 		sum += x3
 	}
 	for _, x := range row[j:] {
-		if x > maxv {
-			maxv = x
-		}
+		maxv = above(maxv, x)
 		sum += x
 	}
 	return maxv, sum
+}
+
+// above is the running maximum of the fast loops: x when x > m, else m, so
+// a NaN x is passed over and the first of equal values stays.
+func above(m, x float32) float32 {
+	if x > m {
+		return x
+	}
+	return m
 }
 
 // sum64 returns s plus the elements of e, added in order in float64.
