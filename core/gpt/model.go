@@ -88,13 +88,6 @@ type acts struct {
 	targets    []int32   // (M) targets of the scored positions
 }
 
-func grow(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
-}
-
 // reserve sizes the buffers for a batch of n tokens, m scored positions and
 // attention size as.
 func (m *Model) reserve(n, scored, as, maxLen int) {
@@ -103,45 +96,45 @@ func (m *Model) reserve(n, scored, as, maxLen int) {
 	if len(a.layers) != L {
 		a.layers = make([]layerActs, L)
 	}
-	a.enc = grow(a.enc, n*C)
+	a.enc = tensor.Grow(a.enc, n*C)
 	for l := range a.layers {
 		la := &a.layers[l]
-		la.ln1 = grow(la.ln1, n*C)
-		la.ln1Mean = grow(la.ln1Mean, n)
-		la.ln1Rstd = grow(la.ln1Rstd, n)
-		la.qkv = grow(la.qkv, 3*n*C)
-		la.atty = grow(la.atty, n*C)
-		la.att = grow(la.att, as)
-		la.res2 = grow(la.res2, n*C)
-		la.ln2 = grow(la.ln2, n*C)
-		la.ln2Mean = grow(la.ln2Mean, n)
-		la.ln2Rstd = grow(la.ln2Rstd, n)
-		la.fch = grow(la.fch, 4*n*C)
-		la.geluTh = grow(la.geluTh, 4*n*C)
-		la.res3 = grow(la.res3, n*C)
+		la.ln1 = tensor.Grow(la.ln1, n*C)
+		la.ln1Mean = tensor.Grow(la.ln1Mean, n)
+		la.ln1Rstd = tensor.Grow(la.ln1Rstd, n)
+		la.qkv = tensor.Grow(la.qkv, 3*n*C)
+		la.atty = tensor.Grow(la.atty, n*C)
+		la.att = tensor.Grow(la.att, as)
+		la.res2 = tensor.Grow(la.res2, n*C)
+		la.ln2 = tensor.Grow(la.ln2, n*C)
+		la.ln2Mean = tensor.Grow(la.ln2Mean, n)
+		la.ln2Rstd = tensor.Grow(la.ln2Rstd, n)
+		la.fch = tensor.Grow(la.fch, 4*n*C)
+		la.geluTh = tensor.Grow(la.geluTh, 4*n*C)
+		la.res3 = tensor.Grow(la.res3, n*C)
 	}
-	a.lnf = grow(a.lnf, n*C)
-	a.lnfMean = grow(a.lnfMean, n)
-	a.lnfRstd = grow(a.lnfRstd, n)
-	a.head = grow(a.head, scored*C)
-	a.logits = grow(a.logits, scored*VocabSize)
-	a.lse = grow(a.lse, scored)
-	a.proj = grow(a.proj, n*C)
-	a.gelu = grow(a.gelu, 4*n*C)
-	a.attScratch = grow(a.attScratch, maxLen*maxLen)
+	a.lnf = tensor.Grow(a.lnf, n*C)
+	a.lnfMean = tensor.Grow(a.lnfMean, n)
+	a.lnfRstd = tensor.Grow(a.lnfRstd, n)
+	a.head = tensor.Grow(a.head, scored*C)
+	a.logits = tensor.Grow(a.logits, scored*VocabSize)
+	a.lse = tensor.Grow(a.lse, scored)
+	a.proj = tensor.Grow(a.proj, n*C)
+	a.gelu = tensor.Grow(a.gelu, 4*n*C)
+	a.attScratch = tensor.Grow(a.attScratch, maxLen*maxLen)
 	o := &m.out
-	o.TokenLogp = grow(o.TokenLogp, scored)
-	o.MeanLogit = grow(o.MeanLogit, scored)
+	o.TokenLogp = tensor.Grow(o.TokenLogp, scored)
+	o.MeanLogit = tensor.Grow(o.MeanLogit, scored)
 }
 
 // reserveBackward sizes the backward-only buffers.
 func (m *Model) reserveBackward(n, scored int) {
 	a := &m.acts
 	C := m.Cfg.NEmbd
-	a.dres = grow(a.dres, n*C)
-	a.dtmp = grow(a.dtmp, n*C)
-	a.dqkv = grow(a.dqkv, 3*n*C)
-	a.dhead = grow(a.dhead, scored*C)
+	a.dres = tensor.Grow(a.dres, n*C)
+	a.dtmp = tensor.Grow(a.dtmp, n*C)
+	a.dqkv = tensor.Grow(a.dqkv, 3*n*C)
+	a.dhead = tensor.Grow(a.dhead, scored*C)
 }
 
 // Forward runs the model over b and returns the log-probabilities of the
@@ -184,12 +177,9 @@ func (m *Model) Forward(b *Batch) (*Output, error) {
 	tensor.LogSoftmaxGather(o.TokenLogp, a.lse, o.MeanLogit, a.logits, targets, M, VocabSize)
 
 	S := b.NumSeqs()
-	o.SeqLogp = growF64(o.SeqLogp, S)
-	o.SeqLogitSum = growF64(o.SeqLogitSum, S)
-	if cap(o.SeqTokens) < S {
-		o.SeqTokens = make([]int, S)
-	}
-	o.SeqTokens = o.SeqTokens[:S]
+	o.SeqLogp = tensor.Grow(o.SeqLogp, S)
+	o.SeqLogitSum = tensor.Grow(o.SeqLogitSum, S)
+	o.SeqTokens = tensor.Grow(o.SeqTokens, S)
 	clear(o.SeqLogp)
 	clear(o.SeqLogitSum)
 	clear(o.SeqTokens)
@@ -203,21 +193,12 @@ func (m *Model) Forward(b *Batch) (*Output, error) {
 
 // scoredTargets gathers the targets of the scored positions (kept for Backward).
 func (m *Model) scoredTargets(b *Batch) []int32 {
-	if cap(m.acts.targets) < len(b.Scored) {
-		m.acts.targets = make([]int32, len(b.Scored))
-	}
-	t := m.acts.targets[:len(b.Scored)]
+	m.acts.targets = tensor.Grow(m.acts.targets, len(b.Scored))
+	t := m.acts.targets
 	for i, pos := range b.Scored {
 		t[i] = b.Targets[pos]
 	}
 	return t
-}
-
-func growF64(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
 }
 
 // Backward adds into m.Grads the gradient of L = Σ_i dTok[i]·TokenLogp[i]
@@ -285,7 +266,7 @@ func (m *Model) Backward(b *Batch, dTok []float32) {
 // SeqGradToTokens spreads per-sequence gradients dL/d(sum log-prob) over the
 // scored positions of b: dTok[i] = dSeq[ScoredSeq[i]].
 func SeqGradToTokens(dTok []float32, dSeq []float64, b *Batch) []float32 {
-	dTok = grow(dTok, len(b.Scored))
+	dTok = tensor.Grow(dTok, len(b.Scored))
 	for i, s := range b.ScoredSeq {
 		dTok[i] = float32(dSeq[s])
 	}

@@ -54,12 +54,9 @@ func getPack(quads, rows, scratch int) *packBuf {
 		p = new(packBuf)
 	}
 	packs.Unlock()
-	if cap(p.quads) < quads {
-		p.quads = make([][4]float32, quads)
-	}
-	p.quads = p.quads[:quads]
-	p.rows = grow(p.rows, rows)
-	p.scratch = grow(p.scratch, scratch)
+	p.quads = Grow(p.quads, quads)
+	p.rows = Grow(p.rows, rows)
+	p.scratch = Grow(p.scratch, scratch)
 	return p
 }
 
@@ -69,9 +66,12 @@ func putPack(p *packBuf) {
 	packs.Unlock()
 }
 
-func grow(s []float32, n int) []float32 {
+// Grow returns a buffer of n elements: s resliced when its capacity
+// suffices (its elements kept), a new zeroed slice otherwise. It is how the
+// kernels and the model reuse their buffers from step to step.
+func Grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return s[:n]
 }

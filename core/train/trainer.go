@@ -9,6 +9,7 @@ import (
 	"dpoplayground/core/data"
 	"dpoplayground/core/dpo"
 	"dpoplayground/core/gpt"
+	"dpoplayground/core/tensor"
 )
 
 // Config is everything a run depends on besides its pairs and any weights it
@@ -515,10 +516,7 @@ func (t *Trainer) checkShards(shards []Shard) error {
 		return fmt.Errorf("train: ApplyGrad without shards")
 	}
 	k := len(shards)
-	if cap(t.shardsByJ) < k {
-		t.shardsByJ = make([]Shard, k)
-	}
-	t.shardsByJ = t.shardsByJ[:k]
+	t.shardsByJ = tensor.Grow(t.shardsByJ, k)
 	clear(t.shardsByJ)
 	for _, sh := range shards {
 		switch {
@@ -557,16 +555,11 @@ func (t *Trainer) dpoMetrics() StepResult {
 		stats = t.allStats
 	}
 	B := len(stats)
-	if cap(t.results) < B {
-		t.results = make([]dpo.PairResult, B)
-	}
-	t.results = t.results[:B]
+	t.results = tensor.Grow(t.results, B)
 	var r StepResult
 	r.Metrics = t.cfg.Config.Batch(stats, t.results)
-	if cap(t.rewards) < B {
-		t.rewards = make([]PairReward, B)
-	}
-	r.Pairs = t.rewards[:B]
+	t.rewards = tensor.Grow(t.rewards, B)
+	r.Pairs = t.rewards
 	for k, res := range t.results {
 		r.Pairs[k] = PairReward{Index: t.idx[k], RewardChosen: res.RewardChosen, RewardRejected: res.RewardRejected, Loss: res.Loss}
 	}
@@ -623,7 +616,7 @@ func (t *Trainer) sftGrad(idx []int) (float64, error) {
 		for _, lp := range o.TokenLogp {
 			nll -= float64(lp)
 		}
-		t.dTok = growF32(t.dTok, len(o.TokenLogp))
+		t.dTok = tensor.Grow(t.dTok, len(o.TokenLogp))
 		for i := range t.dTok {
 			t.dTok[i] = g
 		}
@@ -675,28 +668,15 @@ func (t *Trainer) dpoChunk(idx []int, total int) error {
 		})
 	}
 	n := len(idx)
-	if cap(t.shardResults) < n {
-		t.shardResults = make([]dpo.PairResult, n)
-	}
-	t.shardResults = t.shardResults[:n]
+	t.shardResults = tensor.Grow(t.shardResults, n)
 	t.cfg.Config.Shard(t.stats[first:], t.shardResults, total)
-	if cap(t.dSeq) < 2*n {
-		t.dSeq = make([]float64, 2*n)
-	}
-	t.dSeq = t.dSeq[:2*n]
+	t.dSeq = tensor.Grow(t.dSeq, 2*n)
 	for k, res := range t.shardResults {
 		t.dSeq[2*k], t.dSeq[2*k+1] = res.DChosen, res.DRejected
 	}
 	t.dTok = gpt.SeqGradToTokens(t.dTok, t.dSeq, &t.batch)
 	t.model.Backward(&t.batch, t.dTok)
 	return nil
-}
-
-func growF32(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
 }
 
 // Evaluation is every pair's numbers under a policy and a reference.

@@ -162,10 +162,7 @@ func (w *worker) apply(shards []train.Shard, data js.Value) (train.StepResult, e
 	if data.Type() != js.TypeObject || data.Length() != len(w.tr.Grad()) {
 		return train.StepResult{}, fmt.Errorf("bench worker: applying needs a Float32Array of %d gradient values", len(w.tr.Grad()))
 	}
-	if cap(w.sum) < data.Length() {
-		w.sum = make([]float32, data.Length())
-	}
-	w.sum = w.sum[:data.Length()]
+	w.sum = tensor.Grow(w.sum, data.Length())
 	float32sFromJS(w.sum, data)
 	return w.tr.ApplyGrad(w.sum, shards)
 }

@@ -109,10 +109,7 @@ var bt []float32
 
 // gemmNT transposes B (n, k) into bt (k, n) and runs the NN kernel on it.
 func gemmNT(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, k, n int, acc bool) {
-	if cap(bt) < k*n {
-		bt = make([]float32, k*n)
-	}
-	t := bt[:k*n]
-	transpose(ptr(t), ptr(b), int32(n), int32(k), int32(ldb))
-	gemm(ptr(c), int32(ldc), ptr(a), int32(lda), 1, ptr(t), int32(n), int32(m), int32(k), int32(n), flag(acc))
+	bt = tensor.Grow(bt, k*n)
+	transpose(ptr(bt), ptr(b), int32(n), int32(k), int32(ldb))
+	gemm(ptr(c), int32(ldc), ptr(a), int32(lda), 1, ptr(bt), int32(n), int32(m), int32(k), int32(n), flag(acc))
 }
