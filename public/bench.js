@@ -406,7 +406,7 @@ function renderSelfTest(out, st) {
   out.append(el("h2", `SIMD self-test: ${st.ok ? "passed" : "FAILED"}`));
   const ul = el("ul", undefined, "selftest");
   for (const c of st.checks) {
-    ul.append(el("li", `${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail}`));
+    ul.append(el("li", `${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail}`, c.ok ? "pass" : "fail"));
   }
   out.append(ul);
 }
