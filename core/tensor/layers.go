@@ -148,6 +148,8 @@ func lnBackApply(di, dw, db, do, x, w []float32, m, s, dnMean, dnNormMean float3
 	for ; j+4 <= c; j += 4 {
 		g, xj, wj := do[j:j+4:j+4], x[j:j+4:j+4], w[j:j+4:j+4]
 		dbj, dwj, dij := db[j:j+4:j+4], dw[j:j+4:j+4], di[j:j+4:j+4]
+		// Loaded before the first store: the compiler cannot tell that the
+		// stores leave g, xj and wj alone, and would load them again.
 		g0, g1, g2, g3 := g[0], g[1], g[2], g[3]
 		n0, n1, n2, n3 := (xj[0]-m)*s, (xj[1]-m)*s, (xj[2]-m)*s, (xj[3]-m)*s
 		e0, e1, e2, e3 := wj[0]*g0, wj[1]*g1, wj[2]*g2, wj[3]*g3
