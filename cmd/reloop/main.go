@@ -6,8 +6,10 @@
 // (see reloop.go). reloop gives each selected function a second copy of
 // its code with the same instructions and direct, structured branches,
 // taken on every ordinary call; the original stays for resuming a
-// goroutine in the middle of the function. The result computes exactly
-// what the input did.
+// goroutine in the middle of the function. In that copy, a constant added
+// to an address just before a float load becomes the load's offset, as Go
+// already does for integer loads. The result computes exactly what the
+// input did.
 //
 // Usage:
 //
@@ -67,11 +69,11 @@ func main() {
 	if *quiet {
 		return
 	}
-	fmt.Printf("reloop %s: %d of %d functions rewritten (%d left alone), %d → %d bytes\n",
-		in, st.rewritten, st.selected, st.selected-st.rewritten, len(b), len(out))
+	fmt.Printf("reloop %s: %d of %d functions rewritten (%d left alone), %d float loads folded, %d → %d bytes\n",
+		in, st.rewritten, st.selected, st.selected-st.rewritten, st.folded, len(b), len(out))
 }
 
-type stats struct{ selected, rewritten int }
+type stats struct{ selected, rewritten, folded int }
 
 // rewrite relooped the functions of module b whose names start with one of
 // prefixes.
@@ -123,13 +125,14 @@ func rewrite(b []byte, prefixes []string, log io.Writer) ([]byte, stats, error) 
 		name := names[uint32(imported)+i]
 		if selected(name, prefixes) {
 			st.selected++
-			if nb, err := reloopBody(body, noReturn); err != nil {
+			if nb, folded, err := reloopBody(body, noReturn); err != nil {
 				if log != nil {
 					fmt.Fprintf(log, "left alone: %s: %v\n", name, err)
 				}
 			} else {
 				body = nb
 				st.rewritten++
+				st.folded += folded
 			}
 		}
 		payload = appendU32(payload, uint32(len(body)))
@@ -168,14 +171,14 @@ func selected(name string, prefixes []string) bool {
 	return false
 }
 
-func reloopBody(body []byte, noReturn map[uint32]bool) ([]byte, error) {
+func reloopBody(body []byte, noReturn map[uint32]bool) ([]byte, int, error) {
 	locals, expr, err := splitBody(body)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	ne, err := reloopExpr(expr, noReturn)
+	ne, folded, err := reloopExpr(expr, noReturn)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return append(append([]byte{}, locals...), ne...), nil
+	return append(append([]byte{}, locals...), ne...), folded, nil
 }

@@ -47,6 +47,10 @@ import (
 // they are interchangeable at every call: stack traces, panics and
 // goroutine switches are unaffected.
 //
+// In the copy, a float load whose address is base+C (a constant) loads
+// from base at offset C (see foldable), which V8 turns into one addressing
+// mode instead of an add and a zero extension per load.
+//
 // A function whose shape differs from the above in any way, or whose
 // control flow is irreducible, is left as it is.
 
@@ -580,7 +584,7 @@ func count(b []bool) int {
 // emit writes the function's new expression: the prefix, then (inside the
 // unwind block) the relooped copy under `if PC_B == 0`, then the original
 // entry loop and what follows it, unchanged.
-func (f *flow) emit(l *layout) ([]byte, error) {
+func (f *flow) emit(l *layout) (_ []byte, folded int, _ error) {
 	s := f.s
 	out := slices.Clone(s.expr[:s.insts[s.prefixEnd].start])
 	if s.hasUnwind {
@@ -624,6 +628,14 @@ func (f *flow) emit(l *layout) ([]byte, error) {
 		rg := s.regions[u]
 		nest := 0
 		for j := rg[0]; j < rg[1]; j++ {
+			if off, ok := s.foldable(j, rg[1]); ok {
+				ld := s.insts[j+3]
+				out = append(out, opI32WrapI64, ld.op)
+				out = appendU32(appendU32(out, ld.align), uint32(off))
+				j += 3
+				folded++
+				continue
+			}
 			in := s.insts[j]
 			switch in.op {
 			case opBlock, opLoop, opIf:
@@ -642,7 +654,7 @@ func (f *flow) emit(l *layout) ([]byte, error) {
 			} else {
 				var err error
 				if d, err = jump(nest, u, t.region); err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 			}
 			out = appendU32(append(out, in.op), uint32(d))
@@ -658,7 +670,7 @@ func (f *flow) emit(l *layout) ([]byte, error) {
 			default:
 				d, err := jump(0, u, v)
 				if err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 				out = appendU32(append(out, opBr), uint32(d))
 			}
@@ -669,31 +681,55 @@ func (f *flow) emit(l *layout) ([]byte, error) {
 		}
 		for _, c := range stack {
 			if c.last <= p {
-				return nil, errors.New("constructs do not nest")
+				return nil, 0, errors.New("constructs do not nest")
 			}
 		}
 	}
 	if len(stack) != 0 || ci != len(l.cons) {
-		return nil, errors.New("constructs left open")
+		return nil, 0, errors.New("constructs left open")
 	}
 	out = append(out, opUnreachable, opEnd)
 	out = append(out, s.expr[s.insts[s.loopInst].start:]...)
-	return out, nil
+	return out, folded, nil
 }
 
-// reloopExpr returns the relooped expression of a function body.
-func reloopExpr(expr []byte, noReturn map[uint32]bool) ([]byte, error) {
+// foldable reports whether the instructions from j (before end) are
+//
+//	i64.const C; i64.add; i32.wrap_i64; f32.load/f64.load offset=O
+//
+// with C ≥ 0 and O+C < 2³², and returns O+C. Go folds a constant added to
+// an address into the offset of an integer load but not of a float load;
+// the copy that emit writes loads from i32.wrap_i64(base) at offset O+C,
+// which is the same address: Go's addresses lie below 2³² (the memory is
+// at most 4 GiB), so wrapping base+C and adding O equals adding O+C to the
+// wrapped base, the assumption Go's own folding of integer loads makes.
+func (s *fnShape) foldable(j, end int) (int64, bool) {
+	if j+3 >= end {
+		return 0, false
+	}
+	c, add, wrap, ld := s.insts[j], s.insts[j+1], s.insts[j+2], s.insts[j+3]
+	if c.op != opI64Const || add.op != opI64Add || wrap.op != opI32WrapI64 ||
+		(ld.op != opF32Load && ld.op != opF64Load) || c.imm < 0 {
+		return 0, false
+	}
+	off := ld.imm + c.imm
+	return off, off < 1<<32
+}
+
+// reloopExpr returns the relooped expression of a function body and how
+// many float loads it folded an address constant into.
+func reloopExpr(expr []byte, noReturn map[uint32]bool) ([]byte, int, error) {
 	s, err := parseShape(expr)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	f, err := analyze(s, noReturn)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	l, err := f.structure()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	return f.emit(l)
 }

@@ -195,13 +195,14 @@ func funcNames(payload []byte) (map[uint32]string, error) {
 
 // inst is one decoded instruction: its opcode, where its bytes lie in the
 // body, the label of a br or br_if, the labels of a br_table (default
-// last) and the value of an i32.const or the index of a local.get/set/tee.
+// last), and imm and align (see their comments).
 type inst struct {
 	op         byte
 	start, end int
 	label      uint32
 	table      []uint32
-	imm        int64
+	imm        int64  // i32/i64.const's value, an index, or a memory access's offset
+	align      uint32 // a memory access's alignment
 }
 
 const (
@@ -220,6 +221,11 @@ const (
 	opLocalSet    = 0x21
 	opI32Const    = 0x41
 	opI32Eqz      = 0x45
+	opF32Load     = 0x2a
+	opF64Load     = 0x2b
+	opI64Const    = 0x42
+	opI64Add      = 0x7c
+	opI32WrapI64  = 0xa7
 )
 
 // decode decodes an expression (a function body after its locals) into
@@ -262,11 +268,11 @@ func decode(b []byte) ([]inst, error) {
 			n := r.u32()
 			r.bytes(int(n))
 		case op >= 0x28 && op <= 0x3e: // memory access: align, offset
-			r.u32()
-			r.u32()
+			in.align = r.u32()
+			in.imm = int64(r.u32())
 		case op == opI32Const:
 			in.imm = r.sleb(32)
-		case op == 0x42:
+		case op == opI64Const:
 			in.imm = r.sleb(64)
 		case op == 0x43:
 			r.bytes(4)
