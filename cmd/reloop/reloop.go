@@ -265,9 +265,70 @@ type construct struct {
 	target      int // region: the loop's header, or the block's target (just after last)
 }
 
+// graph is what structure learns of the regions' control flow.
+type graph struct {
+	rpo   []int          // the regions reachable from the entry, in reverse postorder
+	preds [][]int        // their predecessors among those
+	body  map[int][]bool // loop header → the regions of its natural loop
+}
+
+// structure lays the regions out as structured control flow.
 func (f *flow) structure() (*layout, error) {
+	g, err := f.graph()
+	if err != nil {
+		return nil, err
+	}
+	order, err := f.order(g)
+	if err != nil {
+		return nil, err
+	}
+	l := &layout{order: order, pos: make([]int, f.nRegion)}
+	for i := range l.pos {
+		l.pos[i] = -1
+	}
+	for p, u := range order {
+		l.pos[u] = p
+	}
+	for h, bh := range g.body {
+		first, last := l.pos[h], l.pos[h]
+		for x, in := range bh {
+			if in {
+				first, last = min(first, l.pos[x]), max(last, l.pos[x])
+			}
+		}
+		if first != l.pos[h] || last-first+1 != count(bh) {
+			return nil, errors.New("loop not contiguous")
+		}
+		l.cons = append(l.cons, construct{loop: true, first: first, last: last, target: h})
+	}
+	if err := l.addBlocks(f, g); err != nil {
+		return nil, err
+	}
+	// Outer constructs first: earlier start, then later end, then loops
+	// before blocks of the same span.
+	slices.SortFunc(l.cons, func(a, b construct) int {
+		if a.first != b.first {
+			return a.first - b.first
+		}
+		if a.last != b.last {
+			return b.last - a.last
+		}
+		if a.loop != b.loop {
+			if a.loop {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	return l, nil
+}
+
+// graph finds the regions reachable from the entry, their dominators
+// (Cooper, Harvey and Kennedy) and natural loops, and fails for
+// irreducible control flow.
+func (f *flow) graph() (*graph, error) {
 	k := f.nRegion
-	// Depth-first order from the entry.
 	post := make([]int, 0, k)
 	seen := make([]bool, k)
 	var dfs func(int)
@@ -281,24 +342,19 @@ func (f *flow) structure() (*layout, error) {
 		post = append(post, u)
 	}
 	dfs(f.entry)
-	rpo := make([]int, len(post))
-	num := make([]int, k)
-	for i := range num {
-		num[i] = -1
-	}
+	g := &graph{rpo: make([]int, len(post)), preds: make([][]int, k), body: map[int][]bool{}}
+	num := make([]int, k) // position in rpo
 	for i, u := range post {
-		rpo[len(post)-1-i] = u
+		g.rpo[len(post)-1-i] = u
 	}
-	for i, u := range rpo {
+	for i, u := range g.rpo {
 		num[u] = i
 	}
-	preds := make([][]int, k)
-	for _, u := range rpo {
+	for _, u := range g.rpo {
 		for _, v := range f.succ[u] {
-			preds[v] = append(preds[v], u)
+			g.preds[v] = append(g.preds[v], u)
 		}
 	}
-	// Dominators (Cooper, Harvey and Kennedy).
 	idom := make([]int, k)
 	for i := range idom {
 		idom[i] = -1
@@ -306,9 +362,9 @@ func (f *flow) structure() (*layout, error) {
 	idom[f.entry] = f.entry
 	for changed := true; changed; {
 		changed = false
-		for _, u := range rpo[1:] {
+		for _, u := range g.rpo[1:] {
 			nd := -1
-			for _, p := range preds[u] {
+			for _, p := range g.preds[u] {
 				if idom[p] < 0 {
 					continue
 				}
@@ -344,21 +400,21 @@ func (f *flow) structure() (*layout, error) {
 			b = idom[b]
 		}
 	}
-	// Loops: every retreating edge must be a back edge (reducible).
-	body := map[int][]bool{} // header → regions of its natural loop
-	for _, u := range rpo {
+	// Every retreating edge must be a back edge (the graph is reducible);
+	// its target heads a loop.
+	for _, u := range g.rpo {
 		for _, v := range f.succ[u] {
 			if num[v] > num[u] {
 				continue
 			}
 			if !dominates(v, u) {
-				return nil, fmt.Errorf("irreducible control flow: %d→%d (entry %d, regions %d)", u, v, f.entry, k)
+				return nil, fmt.Errorf("irreducible control flow: %d→%d", u, v)
 			}
-			in := body[v]
+			in := g.body[v]
 			if in == nil {
 				in = make([]bool, k)
 				in[v] = true
-				body[v] = in
+				g.body[v] = in
 			}
 			stack := []int{u}
 			for len(stack) > 0 {
@@ -368,14 +424,14 @@ func (f *flow) structure() (*layout, error) {
 					continue
 				}
 				in[x] = true
-				stack = append(stack, preds[x]...)
+				stack = append(stack, g.preds[x]...)
 			}
 		}
 	}
 	// Natural loops of a reducible graph nest: check it.
-	for h, bh := range body {
-		for g, bg := range body {
-			if g == h || !bh[g] {
+	for h, bh := range g.body {
+		for h2, bg := range g.body {
+			if h2 == h || !bh[h2] {
 				continue
 			}
 			for x := range bg {
@@ -385,28 +441,29 @@ func (f *flow) structure() (*layout, error) {
 			}
 		}
 	}
-	// Order: a topological order of the forward edges in which each loop
-	// is contiguous, preferring Go's own order among ready regions.
+	return g, nil
+}
+
+// order returns the reachable regions in a topological order of the forward
+// edges in which each loop is contiguous, preferring Go's own order among
+// the regions ready to be placed.
+func (f *flow) order(g *graph) ([]int, error) {
+	k := f.nRegion
 	var order []int
 	var place func(set []bool, head int) error
 	place = func(set []bool, head int) error {
-		// inner[x]: the header of the outermost loop (other than head's)
-		// containing x, or x itself.
+		// rep[x]: the header of the outermost loop in set (other than
+		// head's) that contains x, or x itself.
 		rep := make([]int, k)
 		for x := range rep {
 			rep[x] = x
 		}
 		best := make([]int, k) // size of the loop chosen for x
-		for h, bh := range body {
+		for h, bh := range g.body {
 			if h == head || !set[h] {
 				continue
 			}
-			size := 0
-			for _, in := range bh {
-				if in {
-					size++
-				}
-			}
+			size := count(bh)
 			for x, in := range bh {
 				if in && set[x] && size > best[x] {
 					rep[x], best[x] = h, size
@@ -444,7 +501,7 @@ func (f *flow) structure() (*layout, error) {
 			x := ready[0]
 			ready = ready[1:]
 			placed++
-			if bx := body[x]; bx != nil && x != head {
+			if bx := g.body[x]; bx != nil && x != head {
 				inner := make([]bool, k)
 				for y := range bx {
 					inner[y] = bx[y] && set[y]
@@ -468,65 +525,50 @@ func (f *flow) structure() (*layout, error) {
 		return nil
 	}
 	all := make([]bool, k)
-	for _, u := range rpo {
+	for _, u := range g.rpo {
 		all[u] = true
 	}
 	if err := place(all, -1); err != nil {
 		return nil, err
 	}
-	if len(order) != len(rpo) || order[0] != f.entry {
+	if len(order) != len(g.rpo) || order[0] != f.entry {
 		return nil, errors.New("bad order")
 	}
-	l := &layout{order: order, pos: make([]int, k)}
-	for i := range l.pos {
-		l.pos[i] = -1
-	}
-	for p, u := range order {
-		l.pos[u] = p
-	}
-	for h, bh := range body {
-		first, last := l.pos[h], l.pos[h]
-		for x, in := range bh {
-			if in {
-				first, last = min(first, l.pos[x]), max(last, l.pos[x])
-			}
-		}
-		if first != l.pos[h] || last-first+1 != count(bh) {
-			return nil, errors.New("loop not contiguous")
-		}
-		l.cons = append(l.cons, construct{loop: true, first: first, last: last, target: h})
-	}
-	// Blocks: one per target of a forward jump (or of a fall-through
-	// that is not to the next position), starting at its earliest source.
+	return order, nil
+}
+
+// addBlocks adds a block for every target of a forward jump (or of a
+// fall-through that is not to the next position), starting at its earliest
+// source, then moves starts earlier until blocks nest with the loops and
+// with each other.
+func (l *layout) addBlocks(f *flow, g *graph) error {
 	start := map[int]int{}
 	need := func(u, v int) {
 		if s, ok := start[v]; !ok || l.pos[u] < s {
 			start[v] = l.pos[u]
 		}
 	}
-	for _, u := range order {
-		for j, t := range f.jumps[u] {
-			_ = j
+	inLoopOf := func(h, u int) bool { return g.body[h] != nil && g.body[h][u] }
+	for _, u := range l.order {
+		for _, t := range f.jumps[u] {
 			if t.region < 0 {
 				continue
 			}
 			if l.pos[t.region] > l.pos[u] {
 				need(u, t.region)
-			} else if body[t.region] == nil || !body[t.region][u] {
-				return nil, errors.New("backward jump to a region that is not its loop's header")
+			} else if !inLoopOf(t.region, u) {
+				return errors.New("backward jump to a region that is not its loop's header")
 			}
 		}
-		if f.fall[u] && u+1 < k {
+		if f.fall[u] && u+1 < f.nRegion {
 			v := u + 1
 			if l.pos[v] > l.pos[u]+1 {
 				need(u, v)
-			} else if l.pos[v] <= l.pos[u] && (body[v] == nil || !body[v][u]) {
-				return nil, errors.New("backward fall-through")
+			} else if l.pos[v] <= l.pos[u] && !inLoopOf(v, u) {
+				return errors.New("backward fall-through")
 			}
 		}
 	}
-	// Blocks must nest with loops and with each other: move starts
-	// earlier until they do.
 	loops := slices.Clone(l.cons)
 	for changed := true; changed; {
 		changed = false
@@ -537,7 +579,7 @@ func (f *flow) structure() (*layout, error) {
 					start[v], s, changed = c.first, c.first, true
 				}
 				if s < c.first && c.first <= e && e < c.last {
-					return nil, errors.New("a jump enters a loop")
+					return errors.New("a jump enters a loop")
 				}
 			}
 			for v2, s2 := range start {
@@ -551,24 +593,7 @@ func (f *flow) structure() (*layout, error) {
 	for v, s := range start {
 		l.cons = append(l.cons, construct{first: s, last: l.pos[v] - 1, target: v})
 	}
-	// Outer constructs first: earlier start, then later end, then loops
-	// before blocks of the same span.
-	slices.SortFunc(l.cons, func(a, b construct) int {
-		if a.first != b.first {
-			return a.first - b.first
-		}
-		if a.last != b.last {
-			return b.last - a.last
-		}
-		if a.loop != b.loop {
-			if a.loop {
-				return -1
-			}
-			return 1
-		}
-		return 0
-	})
-	return l, nil
+	return nil
 }
 
 func count(b []bool) int {
