@@ -54,14 +54,14 @@ import (
 // A function whose shape differs from the above in any way, or whose
 // control flow is irreducible, is left as it is.
 
-type target struct {
-	region int // region index, or exitUnreachable, or unwind
+// branch is a br or br_if that leaves its region.
+type branch struct {
+	to   int // the region it goes to, or unwind
+	nest int // constructs open inside the region around it
 }
 
-const (
-	exitUnreachable = -1 // falling past the last region: the original traps
-	unwind          = -2 // the unwind exit block
-)
+// unwind stands for the unwind exit block as a branch's destination.
+const unwind = -1
 
 type fnShape struct {
 	expr      []byte
@@ -71,7 +71,6 @@ type fnShape struct {
 	loopInst  int  // index of the entry loop instruction
 	table     []uint32
 	regions   [][2]int // instruction index ranges [from, to)
-	suffix    int      // index of the entry loop's end
 }
 
 // parseShape checks that expr has the shape of a Go function with an entry
@@ -138,14 +137,13 @@ func parseShape(expr []byte) (*fnShape, error) {
 	if len(s.regions) != k {
 		return nil, errors.New("regions do not close")
 	}
-	s.suffix = s.regions[k-1][1]
 	// The suffix: end (loop), unreachable, [end (unwind), i32.const 1], end.
 	want := []byte{opEnd, opUnreachable}
 	if s.hasUnwind {
 		want = append(want, opEnd, opI32Const)
 	}
 	want = append(want, opEnd)
-	rest := insts[s.suffix:]
+	rest := insts[s.regions[k-1][1]:]
 	if len(rest) != len(want) {
 		return nil, errors.New("unexpected end of function")
 	}
@@ -167,10 +165,10 @@ func (s *fnShape) lookup(pc int64) int {
 // flow is the control flow of a function's regions.
 type flow struct {
 	s       *fnShape
-	jumps   []map[int]target // per region: instruction index → where its branch goes
+	jumps   []map[int]branch // per region: instruction index → the branch there
 	fall    []bool           // the region's end is reachable: it falls into the next one
 	trap    []bool           // the region calls a function that never returns normally
-	succ    [][]int          // successor regions (exitUnreachable excluded)
+	succ    [][]int          // successor regions
 	entry   int
 	nRegion int
 }
@@ -181,9 +179,9 @@ type flow struct {
 // region, is unreachable.
 func analyze(s *fnShape, noReturn map[uint32]bool) (*flow, error) {
 	k := len(s.regions)
-	f := &flow{s: s, jumps: make([]map[int]target, k), fall: make([]bool, k), trap: make([]bool, k), succ: make([][]int, k), entry: s.lookup(0), nRegion: k}
+	f := &flow{s: s, jumps: make([]map[int]branch, k), fall: make([]bool, k), trap: make([]bool, k), succ: make([][]int, k), entry: s.lookup(0), nRegion: k}
 	for r, rg := range s.regions {
-		f.jumps[r] = map[int]target{}
+		f.jumps[r] = map[int]branch{}
 		open := k - 1 - r // resume point blocks still open in region r
 		nest := 0
 		add := func(t int) {
@@ -217,7 +215,7 @@ func analyze(s *fnShape, noReturn map[uint32]bool) (*flow, error) {
 				switch {
 				case rel < open:
 					t := r + 1 + rel
-					f.jumps[r][j] = target{t}
+					f.jumps[r][j] = branch{t, nest}
 					add(t)
 				case rel == open:
 					if in.op != opBr || j-2 < rg[0] || s.insts[j-2].op != opI32Const ||
@@ -225,10 +223,10 @@ func analyze(s *fnShape, noReturn map[uint32]bool) (*flow, error) {
 						return nil, errors.New("dispatch jump of an unknown form")
 					}
 					t := s.lookup(s.insts[j-2].imm)
-					f.jumps[r][j] = target{t}
+					f.jumps[r][j] = branch{t, nest}
 					add(t)
 				case rel == open+1 && s.hasUnwind:
-					f.jumps[r][j] = target{unwind}
+					f.jumps[r][j] = branch{unwind, nest}
 				default:
 					return nil, errors.New("branch out of the function body")
 				}
@@ -550,13 +548,13 @@ func (l *layout) addBlocks(f *flow, g *graph) error {
 	}
 	inLoopOf := func(h, u int) bool { return g.body[h] != nil && g.body[h][u] }
 	for _, u := range l.order {
-		for _, t := range f.jumps[u] {
-			if t.region < 0 {
+		for _, b := range f.jumps[u] {
+			if b.to == unwind {
 				continue
 			}
-			if l.pos[t.region] > l.pos[u] {
-				need(u, t.region)
-			} else if !inLoopOf(t.region, u) {
+			if l.pos[b.to] > l.pos[u] {
+				need(u, b.to)
+			} else if !inLoopOf(b.to, u) {
 				return errors.New("backward jump to a region that is not its loop's header")
 			}
 		}
@@ -569,7 +567,7 @@ func (l *layout) addBlocks(f *flow, g *graph) error {
 			}
 		}
 	}
-	loops := slices.Clone(l.cons)
+	loops := l.cons // only loops so far; the blocks are appended below
 	for changed := true; changed; {
 		changed = false
 		for v, s := range start {
@@ -651,7 +649,6 @@ func (f *flow) emit(l *layout) (_ []byte, folded int, _ error) {
 			ci++
 		}
 		rg := s.regions[u]
-		nest := 0
 		for j := rg[0]; j < rg[1]; j++ {
 			if off, ok := s.foldable(j, rg[1]); ok {
 				ld := s.insts[j+3]
@@ -662,23 +659,17 @@ func (f *flow) emit(l *layout) (_ []byte, folded int, _ error) {
 				continue
 			}
 			in := s.insts[j]
-			switch in.op {
-			case opBlock, opLoop, opIf:
-				nest++
-			case opEnd:
-				nest--
-			}
-			t, ok := f.jumps[u][j]
+			b, ok := f.jumps[u][j]
 			if !ok {
 				out = append(out, s.expr[in.start:in.end]...)
 				continue
 			}
 			var d int
-			if t.region == unwind {
-				d = nest + len(stack) + 1
+			if b.to == unwind {
+				d = b.nest + len(stack) + 1
 			} else {
 				var err error
-				if d, err = jump(nest, u, t.region); err != nil {
+				if d, err = jump(b.nest, u, b.to); err != nil {
 					return nil, 0, err
 				}
 			}
