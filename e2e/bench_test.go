@@ -137,15 +137,19 @@ func TestBenchPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rounds := 5
-	if out == "" {
-		rounds, o.Runs, o.Warmup, o.Kernels = 1, 2, 1, false
+	names, err := bench.KernelNames(o)
+	if err != nil {
+		t.Fatal(err)
 	}
-	r.Rounds = alternate(t, p, o, rounds)
+	rounds := 5
+	if out == "" { // one short round, one kernel
+		rounds, o.Runs, o.Warmup, names = 1, 2, 1, names[len(names)-1:]
+	}
+	r.Rounds = alternate(t, p, o, rounds, names)
 	for i, rd := range r.Rounds {
 		q := rd.Ratios()
 		if rd.Browser.Platform != "js/wasm" || rd.Browser.KernelSet != "scalar" || rd.Native.KernelSet != "scalar" ||
-			!(q.StepMS > 0) || !(q.TrainStepMS > 0) || o.Kernels && !(q.Kernels > 0) {
+			!(q.StepMS > 0) || !(q.TrainStepMS > 0) || !(q.Kernels > 0) || len(q.PerKernel) != len(names) {
 			t.Errorf("round %d: browser %s %s, native %s, ratios %+v", i, rd.Browser.Platform, rd.Browser.KernelSet, rd.Native.KernelSet, q)
 		}
 	}
@@ -166,34 +170,63 @@ func TestBenchPage(t *testing.T) {
 }
 
 // alternate runs the bench config o with the portable kernels in the page
-// (window.benchRun, in a worker of its own) and natively in this process,
-// turn about for the given number of rounds, the browser first in even
-// rounds and native first in odd ones, so that drift in a shared
-// machine's speed reaches both alike.
-func alternate(t *testing.T, p *Page, o bench.Options, rounds int) []bench.Round {
+// (window.benchRun and window.benchKernel, in a worker of their own) and
+// natively in this process, turn about for the given number of rounds.
+// Each round times the steps on both sides, then each named kernel on both
+// sides, one right after the other, so that the two halves of every
+// comparison run within a second of each other. Who goes first alternates
+// from one comparison to the next, so that drift in a shared machine's
+// speed reaches both alike.
+func alternate(t *testing.T, p *Page, o bench.Options, rounds int, names []string) []bench.Round {
 	t.Helper()
-	opts, err := json.Marshal(o)
-	if err != nil {
-		t.Fatal(err)
+	steps := o
+	steps.Kernels = false
+	// evaluate runs a page function with the options and extra arguments
+	// and decodes the result it resolves to into v.
+	evaluate := func(fn string, opts bench.Options, v any, args ...string) {
+		js, err := json.Marshal(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		call := "window." + fn + "(" + string(js)
+		for _, a := range args {
+			call += ", " + a
+		}
+		out, err := chromedp.Run(p.Ctx, chromedp.Evaluate[string](call+", false).then((r) => JSON.stringify(r))", chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("window.%s: %v", fn, err)
+		}
+		if err := json.Unmarshal([]byte(out), v); err != nil {
+			t.Fatalf("window.%s's result: %v", fn, err)
+		}
 	}
 	browser := func() bench.Result {
-		js, err := chromedp.Run(p.Ctx, chromedp.Evaluate[string](
-			"window.benchRun("+string(opts)+", false).then((r) => JSON.stringify(r))", chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("window.benchRun: %v", err)
-		}
 		var r bench.Result
-		if err := json.Unmarshal([]byte(js), &r); err != nil {
-			t.Fatalf("window.benchRun's result: %v", err)
-		}
+		evaluate("benchRun", steps, &r)
 		return r
 	}
 	native := func() bench.Result {
-		r, err := bench.Run(o)
+		r, err := bench.Run(steps)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return *r
+	}
+	browserKernel := func(name string) bench.KernelResult {
+		q, err := json.Marshal(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k bench.KernelResult
+		evaluate("benchKernel", o, &k, string(q))
+		return k
+	}
+	nativeKernel := func(name string) bench.KernelResult {
+		k, err := bench.Kernel(o, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *k
 	}
 	var out []bench.Round
 	for i := range rounds {
@@ -204,6 +237,18 @@ func alternate(t *testing.T, p *Page, o bench.Options, rounds int) []bench.Round
 		} else {
 			rd.Native = native()
 			rd.Browser = browser()
+		}
+		for j, name := range names {
+			var kb, kn bench.KernelResult
+			if (i+j)%2 == 0 {
+				kb = browserKernel(name)
+				kn = nativeKernel(name)
+			} else {
+				kn = nativeKernel(name)
+				kb = browserKernel(name)
+			}
+			rd.Browser.Kernels = append(rd.Browser.Kernels, kb)
+			rd.Native.Kernels = append(rd.Native.Kernels, kn)
 		}
 		t.Logf("round %d: step_ms browser %.1f native %.1f", i+1, rd.Browser.StepMS.MedianMS, rd.Native.StepMS.MedianMS)
 		out = append(out, rd)

@@ -118,19 +118,29 @@ function intParam(params, name, fallback, lo, hi) {
 }
 
 // benchRun runs bench.wasm's bench op with the given options and kernel set
-// in a worker kept for these calls, and resolves to its result. It is how
+// in a worker kept for these calls, and resolves to its result; benchKernel
+// times one kernel (bench.KernelNames) in the same worker. They are how
 // ./build.sh bench's driver measures the browser and native code turn about
-// (core/bench.Round); the page's own run does not use it.
+// (core/bench.Round); the page's own run does not use them.
 let runWorker = null;
-async function benchRun(options, simd) {
+function turnWorker() {
   if (runWorker === null) {
     runWorker = startWorker("bench.js");
   }
-  return (await runWorker.call({ op: "bench", options, simd })).value;
+  return runWorker;
+}
+
+async function benchRun(options, simd) {
+  return (await turnWorker().call({ op: "bench", options, simd })).value;
+}
+
+async function benchKernel(options, name, simd) {
+  return (await turnWorker().call({ op: "kernel", options, name, simd })).value;
 }
 
 function benchPage() {
   window.benchRun = benchRun;
+  window.benchKernel = benchKernel;
   const params = new URLSearchParams(location.search);
   const cores = navigator.hardwareConcurrency || 1;
   const form = document.getElementById("controls");

@@ -112,6 +112,35 @@ func TestRunReportsEveryFigure(t *testing.T) {
 	if _, err := json.Marshal(r); err != nil {
 		t.Fatal(err)
 	}
+	// KernelNames and Kernel, which ./build.sh bench's driver alternates
+	// kernel by kernel, name and time the same kernels as Run.
+	listed, err := KernelNames(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != len(r.Kernels) {
+		t.Fatalf("KernelNames lists %d kernels, Run timed %d", len(listed), len(r.Kernels))
+	}
+	for i, n := range listed {
+		if r.Kernels[i].Name != n {
+			t.Errorf("KernelNames[%d] = %q, Run's kernel %d is %q", i, n, i, r.Kernels[i].Name)
+		}
+	}
+	for _, i := range []int{0, len(listed) - 3} { // a product and GELU backward
+		k, err := Kernel(o, listed[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.Name != listed[i] || k.Calls != r.Kernels[i].Calls || k.GFLOP != r.Kernels[i].GFLOP || k.MS.MedianMS <= 0 || k.MS.MinMS > k.MS.MedianMS {
+			t.Errorf("Kernel(%q) = %+v; Run timed %+v", listed[i], k, r.Kernels[i])
+		}
+	}
+	if _, err := Kernel(o, "no such kernel"); err == nil || !strings.Contains(err.Error(), "no such kernel") {
+		t.Errorf("Kernel of an unknown name: %v", err)
+	}
+	if _, err := KernelNames(Options{Preset: "huge"}); err == nil {
+		t.Error("KernelNames accepted an unknown preset")
+	}
 	o.TrainOnly, o.Kernels = true, false
 	r, err = Run(o)
 	if err != nil {

@@ -106,6 +106,83 @@ func measure(f func()) Timing {
 // step (attention, layer norm, GELU, log-softmax) on batch b with the
 // kernel set in use.
 func Kernels(c gpt.Config, b *gpt.Batch) []KernelResult {
+	var out []KernelResult
+	for _, k := range kernelCases(c, b) {
+		out = append(out, k.measure())
+	}
+	return out
+}
+
+// KernelNames lists the kernels that Kernels times for the options'
+// config, in the order it times them.
+func KernelNames(o Options) ([]string, error) {
+	c, b, err := kernelConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, k := range kernelCases(c, b) {
+		names = append(names, k.name)
+	}
+	return names, nil
+}
+
+// Kernel times the one kernel of KernelNames(o) called name, with the
+// kernel set in use: how ./build.sh bench's driver alternates the browser
+// and native code kernel by kernel, so that both sides of each comparison
+// run within a second of each other.
+func Kernel(o Options, name string) (*KernelResult, error) {
+	c, b, err := kernelConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range kernelCases(c, b) {
+		if k.name == name {
+			r := k.measure()
+			return &r, nil
+		}
+	}
+	return nil, fmt.Errorf("bench: no kernel %q", name)
+}
+
+// kernelConfig is the model config and batch that the options time the
+// kernels on.
+func kernelConfig(o Options) (gpt.Config, *gpt.Batch, error) {
+	if err := o.Validate(); err != nil {
+		return gpt.Config{}, nil, err
+	}
+	c, err := gpt.PresetConfig(o.Preset)
+	if err != nil {
+		return gpt.Config{}, nil, err
+	}
+	b, err := Batch(o)
+	if err != nil {
+		return gpt.Config{}, nil, err
+	}
+	return c, b, nil
+}
+
+// kernelCase is one kernel to time: setup allocates its operands and
+// returns the call to time.
+type kernelCase struct {
+	name  string
+	calls int
+	gflop float64
+	setup func() func()
+}
+
+func (k kernelCase) measure() KernelResult {
+	t := measure(k.setup())
+	r := KernelResult{Name: k.name, Calls: k.calls, MS: t, GFLOP: k.gflop}
+	if k.gflop > 0 {
+		r.GFLOPS = math.Round(k.gflop/(t.MedianMS/1000)*100) / 100
+	}
+	return r
+}
+
+// kernelCases lists the kernels of one train step on batch b. Each case's
+// operands are random normal values, allocated only when it is set up.
+func kernelCases(c gpt.Config, b *gpt.Batch) []kernelCase {
 	n, m := b.NumTokens(), len(b.Scored)
 	r := gpt.NewRand(7)
 	vec := func(size int) []float32 {
@@ -115,58 +192,86 @@ func Kernels(c gpt.Config, b *gpt.Batch) []KernelResult {
 		}
 		return s
 	}
-	var out []KernelResult
-	add := func(name string, calls int, gflop float64, f func()) {
-		t := measure(f)
-		k := KernelResult{Name: name, Calls: calls, MS: t, GFLOP: gflop}
-		if gflop > 0 {
-			k.GFLOPS = math.Round(gflop/(t.MedianMS/1000)*100) / 100
-		}
-		out = append(out, k)
-	}
+	var out []kernelCase
 	for _, s := range Shapes(c, n, m) {
-		a, bb, cc := vec(s.M*s.K), vec(s.K*s.N), vec(s.M*s.N)
-		var f func()
-		switch s.Layout {
-		case "NN":
-			f = func() { tensor.MatMul(cc, a, bb, s.M, s.K, s.N, false) }
-		case "NT":
-			f = func() { tensor.MatMulBT(cc, a, bb, s.M, s.K, s.N, false) }
-		default:
-			f = func() { tensor.MatMulAT(cc, a, bb, s.M, s.K, s.N) }
+		out = append(out, kernelCase{s.Name(), s.Calls, 2 * float64(s.M) * float64(s.K) * float64(s.N) / 1e9, func() func() {
+			a, bb, cc := vec(s.M*s.K), vec(s.K*s.N), vec(s.M*s.N)
+			switch s.Layout {
+			case "NN":
+				return func() { tensor.MatMul(cc, a, bb, s.M, s.K, s.N, false) }
+			case "NT":
+				return func() { tensor.MatMulBT(cc, a, bb, s.M, s.K, s.N, false) }
+			default:
+				return func() { tensor.MatMulAT(cc, a, bb, s.M, s.K, s.N) }
+			}
+		}})
+	}
+	C, NH, L, V := c.NEmbd, c.NHead, c.NLayer, gpt.VocabSize
+	// attention returns the forward's operands, att filled by a forward pass.
+	attention := func() (qkv, att, y []float32) {
+		qkv, att, y = vec(n*3*C), make([]float32, tensor.AttentionSize(b.Segs, NH)), vec(n*C)
+		tensor.Attention(y, att, qkv, b.Segs, C, NH)
+		return qkv, att, y
+	}
+	// layerNorm returns the forward's operands, mean and rstd filled by a
+	// forward pass.
+	layerNorm := func() (x, w, bias, y, mean, rstd []float32) {
+		x, w, bias, y = vec(n*C), vec(C), vec(C), vec(n*C)
+		mean, rstd = make([]float32, n), make([]float32, n)
+		tensor.LayerNorm(y, mean, rstd, x, w, bias, n, C)
+		return x, w, bias, y, mean, rstd
+	}
+	// logSoftmax returns the operands of the log-softmax over m rows.
+	logSoftmax := func() (logits []float32, targets []int32, logp, lse, ml []float32) {
+		logits, targets = vec(m*V), make([]int32, m)
+		for i := range targets {
+			targets[i] = int32(i % V)
 		}
-		add(s.Name(), s.Calls, 2*float64(s.M)*float64(s.K)*float64(s.N)/1e9, f)
+		logp, lse, ml = make([]float32, m), make([]float32, m), make([]float32, m)
+		tensor.LogSoftmaxGather(logp, lse, ml, logits, targets, m, V)
+		return logits, targets, logp, lse, ml
 	}
-	C, NH, L := c.NEmbd, c.NHead, c.NLayer
-	qkv, att := vec(n*3*C), make([]float32, tensor.AttentionSize(b.Segs, NH))
-	y, dy, dqkv := vec(n*C), vec(n*C), make([]float32, n*3*C)
-	scratch := make([]float32, tensor.AttentionScratchSize(b.Segs))
-	tensor.Attention(y, att, qkv, b.Segs, C, NH)
-	add("attention fwd", L, 0, func() { tensor.Attention(y, att, qkv, b.Segs, C, NH) })
-	add("attention bwd", L, 0, func() {
-		clear(dqkv)
-		tensor.AttentionBackward(dqkv, dy, qkv, att, scratch, b.Segs, C, NH)
-	})
-	x, w, bias := vec(n*C), vec(C), vec(C)
-	mean, rstd := make([]float32, n), make([]float32, n)
-	add(fmt.Sprintf("layernorm fwd %dx%d", n, C), 2*L+1, 0, func() { tensor.LayerNorm(y, mean, rstd, x, w, bias, n, C) })
-	dx, dw, db := make([]float32, n*C), make([]float32, C), make([]float32, C)
-	add(fmt.Sprintf("layernorm bwd %dx%d", n, C), 2*L+1, 0, func() { tensor.LayerNormBackward(dx, dw, db, dy, x, w, mean, rstd, n, C) })
-	h, th, hout := vec(n*4*C), make([]float32, n*4*C), make([]float32, n*4*C)
-	add(fmt.Sprintf("gelu fwd %dx%d", n, 4*C), L, 0, func() { tensor.GELUKeep(hout, th, h) })
-	add(fmt.Sprintf("gelu bwd %dx%d", n, 4*C), L, 0, func() { tensor.GELUBackwardTanh(hout, h, th, hout) })
-	logits := vec(m * gpt.VocabSize)
-	targets := make([]int32, m)
-	for i := range targets {
-		targets[i] = int32(i % gpt.VocabSize)
-	}
-	logp, lse, ml, g := make([]float32, m), make([]float32, m), make([]float32, m), vec(m)
-	dl := make([]float32, m*gpt.VocabSize)
-	add(fmt.Sprintf("log-softmax fwd %dx%d", m, gpt.VocabSize), 1, 0, func() {
-		tensor.LogSoftmaxGather(logp, lse, ml, logits, targets, m, gpt.VocabSize)
-	})
-	add(fmt.Sprintf("log-softmax bwd %dx%d", m, gpt.VocabSize), 1, 0, func() {
-		tensor.LogSoftmaxGatherBackward(dl, logits, lse, targets, g, m, gpt.VocabSize)
-	})
+	out = append(out,
+		kernelCase{"attention fwd", L, 0, func() func() {
+			qkv, att, y := attention()
+			return func() { tensor.Attention(y, att, qkv, b.Segs, C, NH) }
+		}},
+		kernelCase{"attention bwd", L, 0, func() func() {
+			qkv, att, _ := attention()
+			dy, dqkv := vec(n*C), make([]float32, n*3*C)
+			scratch := make([]float32, tensor.AttentionScratchSize(b.Segs))
+			return func() {
+				clear(dqkv)
+				tensor.AttentionBackward(dqkv, dy, qkv, att, scratch, b.Segs, C, NH)
+			}
+		}},
+		kernelCase{fmt.Sprintf("layernorm fwd %dx%d", n, C), 2*L + 1, 0, func() func() {
+			x, w, bias, y, mean, rstd := layerNorm()
+			return func() { tensor.LayerNorm(y, mean, rstd, x, w, bias, n, C) }
+		}},
+		kernelCase{fmt.Sprintf("layernorm bwd %dx%d", n, C), 2*L + 1, 0, func() func() {
+			x, w, _, _, mean, rstd := layerNorm()
+			dy, dx, dw, db := vec(n*C), make([]float32, n*C), make([]float32, C), make([]float32, C)
+			return func() { tensor.LayerNormBackward(dx, dw, db, dy, x, w, mean, rstd, n, C) }
+		}},
+		kernelCase{fmt.Sprintf("gelu fwd %dx%d", n, 4*C), L, 0, func() func() {
+			h, th, hout := vec(n*4*C), make([]float32, n*4*C), make([]float32, n*4*C)
+			return func() { tensor.GELUKeep(hout, th, h) }
+		}},
+		kernelCase{fmt.Sprintf("gelu bwd %dx%d", n, 4*C), L, 0, func() func() {
+			h, th, hout := vec(n*4*C), make([]float32, n*4*C), make([]float32, n*4*C)
+			tensor.GELUKeep(hout, th, h)
+			return func() { tensor.GELUBackwardTanh(hout, h, th, hout) }
+		}},
+		kernelCase{fmt.Sprintf("log-softmax fwd %dx%d", m, V), 1, 0, func() func() {
+			logits, targets, logp, lse, ml := logSoftmax()
+			return func() { tensor.LogSoftmaxGather(logp, lse, ml, logits, targets, m, V) }
+		}},
+		kernelCase{fmt.Sprintf("log-softmax bwd %dx%d", m, V), 1, 0, func() func() {
+			logits, targets, _, lse, _ := logSoftmax()
+			g, dl := vec(m), make([]float32, m*V)
+			return func() { tensor.LogSoftmaxGatherBackward(dl, logits, lse, targets, g, m, V) }
+		}},
+	)
 	return out
 }

@@ -30,10 +30,12 @@ type Report struct {
 	Rounds []Round `json:"rounds,omitempty"`
 }
 
-// Round is one turn of the wasm/native comparison: the bench config run
-// with the portable (scalar) kernels in the browser and natively, one right
-// after the other (./build.sh bench's driver alternates which goes first),
-// so that both see the same state of a shared machine.
+// Round is one turn of the wasm/native comparison: the bench config's steps
+// run with the portable (scalar) kernels in the browser and natively, one
+// right after the other, then each kernel (KernelNames) timed the same way,
+// browser and native back to back (./build.sh bench's driver alternates
+// which goes first), so that both halves of every comparison see the same
+// state of a shared machine.
 type Round struct {
 	Browser Result `json:"browser"`
 	Native  Result `json:"native"`

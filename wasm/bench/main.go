@@ -11,6 +11,7 @@
 //
 //	info        → {simd, go_version, config, small}: SIMD attached, the bench config and its small-preset twin
 //	bench       {options, simd} → bench.Result (the same figures `dpo bench` prints)
+//	kernel      {options, name, simd} → bench.KernelResult: one kernel of bench.KernelNames timed
 //	selftest    → bench.SelfTest: SIMD kernels and model against the portable kernels
 //	shard_init  {options, simd} → {params}: a trainer on the bench config's pairs
 //	shard_grad  {j, k, shards}, data → {applied_loss, apply_ms, shard, compute_ms}, data:
@@ -61,6 +62,7 @@ type request struct {
 	Op      string        `json:"op"`
 	Options bench.Options `json:"options"`
 	SIMD    bool          `json:"simd"`
+	Name    string        `json:"name"`
 	J       int           `json:"j"`
 	K       int           `json:"k"`
 	Shards  []train.Shard `json:"shards"`
@@ -98,6 +100,15 @@ func (w *worker) handle(reqJSON string, data js.Value) ([]byte, []float32, error
 		}
 		r.WasmMemoryBytes = wasmMemoryBytes()
 		return marshal(r)
+	case "kernel":
+		if err := useKernels(req.SIMD); err != nil {
+			return nil, nil, err
+		}
+		k, err := bench.Kernel(req.Options, req.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return marshal(k)
 	case "selftest":
 		return marshal(selfTest())
 	case "shard_init":
