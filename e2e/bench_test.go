@@ -141,7 +141,7 @@ func TestBenchPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rounds := 5
+	rounds := 7
 	if out == "" { // one short round, one kernel
 		rounds, o.Runs, o.Warmup, names = 1, 2, 1, names[len(names)-1:]
 	}
