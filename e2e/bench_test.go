@@ -181,18 +181,19 @@ func alternate(t *testing.T, p *Page, o bench.Options, rounds int, names []strin
 	t.Helper()
 	steps := o
 	steps.Kernels = false
-	// evaluate runs a page function with the options and extra arguments
-	// and decodes the result it resolves to into v.
-	evaluate := func(fn string, opts bench.Options, v any, args ...string) {
-		js, err := json.Marshal(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		call := "window." + fn + "(" + string(js)
+	// evaluate calls the page function fn with args (as JSON) and the
+	// kernel set argument false (the portable kernels), and decodes the
+	// result it resolves to into v.
+	evaluate := func(fn string, v any, args ...any) {
+		call := "window." + fn + "("
 		for _, a := range args {
-			call += ", " + a
+			js, err := json.Marshal(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			call += string(js) + ", "
 		}
-		out, err := chromedp.Run(p.Ctx, chromedp.Evaluate[string](call+", false).then((r) => JSON.stringify(r))", chromedp.EvalAwaitPromise))
+		out, err := chromedp.Run(p.Ctx, chromedp.Evaluate[string](call+"false).then((r) => JSON.stringify(r))", chromedp.EvalAwaitPromise))
 		if err != nil {
 			t.Fatalf("window.%s: %v", fn, err)
 		}
@@ -200,53 +201,36 @@ func alternate(t *testing.T, p *Page, o bench.Options, rounds int, names []strin
 			t.Fatalf("window.%s's result: %v", fn, err)
 		}
 	}
-	browser := func() bench.Result {
-		var r bench.Result
-		evaluate("benchRun", steps, &r)
-		return r
-	}
-	native := func() bench.Result {
-		r, err := bench.Run(steps)
-		if err != nil {
-			t.Fatal(err)
+	// turn runs the browser's and the native half of comparison k, the
+	// browser first when k is even.
+	turn := func(k int, browser, native func()) {
+		if k%2 == 0 {
+			browser()
+			native()
+		} else {
+			native()
+			browser()
 		}
-		return *r
-	}
-	browserKernel := func(name string) bench.KernelResult {
-		q, err := json.Marshal(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var k bench.KernelResult
-		evaluate("benchKernel", o, &k, string(q))
-		return k
-	}
-	nativeKernel := func(name string) bench.KernelResult {
-		k, err := bench.Kernel(o, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return *k
 	}
 	var out []bench.Round
 	for i := range rounds {
 		var rd bench.Round
-		if i%2 == 0 {
-			rd.Browser = browser()
-			rd.Native = native()
-		} else {
-			rd.Native = native()
-			rd.Browser = browser()
-		}
+		turn(i, func() { evaluate("benchRun", &rd.Browser, steps) }, func() {
+			r, err := bench.Run(steps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd.Native = *r
+		})
 		for j, name := range names {
 			var kb, kn bench.KernelResult
-			if (i+j)%2 == 0 {
-				kb = browserKernel(name)
-				kn = nativeKernel(name)
-			} else {
-				kn = nativeKernel(name)
-				kb = browserKernel(name)
-			}
+			turn(i+j, func() { evaluate("benchKernel", &kb, o, name) }, func() {
+				k, err := bench.Kernel(o, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				kn = *k
+			})
 			rd.Browser.Kernels = append(rd.Browser.Kernels, kb)
 			rd.Native.Kernels = append(rd.Native.Kernels, kn)
 		}
