@@ -244,9 +244,13 @@ func (it *termIter) next() (Term, bool) {
 	if it.rest != "" {
 		var t Term
 		t.Loss, it.rest = nextTerm(it.rest)
-		t.Weight = 1
-		if len(it.w) > 0 {
+		switch {
+		case len(it.w) == 0:
+			t.Weight = 1
+		case it.k < len(it.w):
 			t.Weight = it.w[it.k]
+		default: // fewer weights than losses: Validate refuses the config
+			t.Weight = math.NaN()
 		}
 		it.k++
 		return t, true
