@@ -454,6 +454,8 @@ type pairInputs struct {
 	uc, ur   float64 // log-ratios
 	sc, sr   float64 // f-divergence scores
 	dsc, dsr float64 // their derivatives with respect to uc, ur
+	delta    float64 // Δ = s_w − s_l
+	ipoDelta float64 // s_w/n_w − s_l/n_l
 }
 
 func (c Config) inputs(x PairLogps) pairInputs {
@@ -476,6 +478,13 @@ func (c Config) inputs(x PairLogps) pairInputs {
 	in.uc, in.ur = in.lc-in.rc, in.lr-in.rr
 	in.sc, in.dsc = c.score(in.uc)
 	in.sr, in.dsr = c.score(in.ur)
+	in.delta, in.ipoDelta = in.sc-in.sr, in.sc/in.nc-in.sr/in.nr
+	if c.FDivergence == "" || c.FDivergence == ReverseKL {
+		// the same value summed in the order this playground always has, so
+		// that a run's bits do not change
+		in.delta = (in.lc - in.lr) - (in.rc - in.rr)
+		in.ipoDelta = (in.lc/in.nc - in.lr/in.nr) - (in.rc/in.nc - in.rr/in.nr)
+	}
 	return in
 }
 
@@ -522,13 +531,13 @@ func (c Config) pairTerms(x PairLogps, r *PairResult) {
 		}
 		t, w := tm.Loss, tm.Weight
 		// l is the term's loss; dc, dr its derivatives with respect to the
-		// (LD-weighted) policy log-probs lc, lr; dFull that with respect to
-		// the full chosen sum (sft).
-		var l, dc, dr, dFull float64
+		// (LD-weighted) policy log-probs lc, lr (sft reads the full chosen
+		// sum instead: its derivative is added below).
+		var l, dc, dr float64
 		rwc, rwr := b*in.uc, b*in.ur // TRL's rewards: β·(log π − log π_ref)
 		switch t {
 		case Sigmoid, Robust, Hinge, ExoPair, DiscoPOP:
-			z := b * (in.sc - in.sr)
+			z := b * in.delta
 			var dz float64
 			switch t {
 			case Sigmoid:
@@ -562,7 +571,7 @@ func (c Config) pairTerms(x PairLogps, r *PairResult) {
 			}
 			dc, dr = b*dz*in.dsc, -b*dz*in.dsr
 		case IPO:
-			d := in.sc/in.nc - in.sr/in.nr - 1/(2*b)
+			d := in.ipoDelta - 1/(2*b)
 			l, dc, dr = d*d, 2*d*in.dsc/in.nc, -2*d*in.dsr/in.nr
 			rwc, rwr = rwc/in.nc, rwr/in.nr // length-normalised, as this playground has always shown IPO's rewards
 		case SigmoidNorm:
@@ -588,7 +597,7 @@ func (c Config) pairTerms(x PairLogps, r *PairResult) {
 			dc = -b * pmath.Sigmoid(zc) * pmath.Sigmoid(-zc)
 			dr = b * pmath.Sigmoid(zr) * pmath.Sigmoid(-zr)
 		case APODown:
-			zc, z := b*in.uc, b*(in.sc-in.sr)
+			zc, z := b*in.uc, b*in.delta
 			sz := pmath.Sigmoid(z) * pmath.Sigmoid(-z)
 			l = pmath.Sigmoid(zc) + 1 - pmath.Sigmoid(z)
 			dc = b*pmath.Sigmoid(zc)*pmath.Sigmoid(-zc) - b*sz*in.dsc
@@ -613,7 +622,7 @@ func (c Config) pairTerms(x PairLogps, r *PairResult) {
 			dr = b * s / (1 - pmath.Exp(mr)) / in.nr
 			rwc, rwr = b*in.lc/in.nc, b*in.lr/in.nr
 		case SFT:
-			l, dFull = -in.fullC/in.nc, -1/in.nc
+			l = -in.fullC / in.nc
 		default:
 			panic("dpo: Pair with unvalidated loss " + string(t))
 		}
@@ -624,7 +633,11 @@ func (c Config) pairTerms(x PairLogps, r *PairResult) {
 		// WPO scales every term's per-pair loss by the pair's (constant) weight.
 		f := w * in.wpo
 		r.Loss += f * l
-		r.DChosen += f * (dc + dFull)
+		if t == SFT {
+			r.DChosen += -f / in.nc // −α/nc, rounded as rpo_alpha always was
+			continue
+		}
+		r.DChosen += f * dc
 		r.DRejected += f * dr
 		r.DChosenTail += f * in.ldw * dc
 		r.DRejectedTail += f * in.ldw * dr
