@@ -17,7 +17,7 @@ type lossFlags struct {
 	discopopTau, fAlpha                        float64
 	loss, lossWeights, fDivergence             string
 	referenceFree, useWeighting                bool
-	ldAlpha                                    *float64
+	ldAlpha                                    dpo.LDAlpha
 }
 
 // lossNames lists the losses, in lines of at most 76 characters after the
@@ -57,7 +57,7 @@ func (l *lossFlags) register(fs *flag.FlagSet) {
 		if err != nil {
 			return fmt.Errorf("%q is not a number", s)
 		}
-		l.ldAlpha = &v
+		l.ldAlpha = dpo.LD(v)
 		return nil
 	})
 }
@@ -78,12 +78,17 @@ func (l *lossFlags) config() (dpo.Config, error) {
 		c.FDivergence = dpo.FDivergence(l.fDivergence)
 	}
 	if l.lossWeights != "" {
+		var ws []float64
 		for i, s := range strings.Split(l.lossWeights, ",") {
 			w, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 			if err != nil {
 				return c, fmt.Errorf("-loss-weights: weight %d, %q, is not a number", i+1, s)
 			}
-			c.LossWeights = append(c.LossWeights, w)
+			ws = append(ws, w)
+		}
+		var err error
+		if c.LossWeights, err = dpo.WeightsOf(ws...); err != nil {
+			return c, flagError(err)
 		}
 	}
 	for _, t := range c.Terms() {

@@ -181,7 +181,7 @@ type Config struct {
 	Loss LossType `json:"loss"`
 	// LossWeights weigh the losses of Loss (TRL's loss_weights); empty
 	// means 1 for each.
-	LossWeights []float64 `json:"loss_weights,omitempty"`
+	LossWeights Weights `json:"loss_weights,omitzero"`
 	// Beta is β, the strength of the KL constraint (the temperature of the
 	// implicit reward). For ORPO it is λ, the weight of the odds-ratio term.
 	Beta float64 `json:"beta"`
@@ -202,9 +202,9 @@ type Config struct {
 	// UseWeighting multiplies each pair's loss by the WPO weight
 	// exp(ChosenWeightLogp + RejectedWeightLogp) (use_weighting).
 	UseWeighting bool `json:"use_weighting,omitempty"`
-	// LDAlpha is LD-DPO's α (ld_alpha): when set, log-probs count the
-	// verbose tail past the shorter response's length α times. nil is off.
-	LDAlpha *float64 `json:"ld_alpha,omitempty"`
+	// LDAlpha is LD-DPO's ld_alpha: when on, log-probs count the verbose
+	// tail past the shorter response's length α times.
+	LDAlpha LDAlpha `json:"ld_alpha,omitzero"`
 }
 
 // nextTerm splits the first loss name off a comma-separated list without
@@ -233,7 +233,7 @@ type termIter struct {
 	rest string
 	k    int
 	rpo  float64
-	w    []float64
+	w    Weights
 }
 
 func (c Config) terms() termIter {
@@ -245,10 +245,10 @@ func (it *termIter) next() (Term, bool) {
 		var t Term
 		t.Loss, it.rest = nextTerm(it.rest)
 		switch {
-		case len(it.w) == 0:
+		case it.w.N == 0:
 			t.Weight = 1
-		case it.k < len(it.w):
-			t.Weight = it.w[it.k]
+		case it.k < it.w.N:
+			t.Weight = it.w.W[it.k]
 		default: // fewer weights than losses: Validate refuses the config
 			t.Weight = math.NaN()
 		}
@@ -265,20 +265,24 @@ func (it *termIter) next() (Term, bool) {
 
 // SetTerms writes terms into Loss and LossWeights (RPOAlpha is cleared: an
 // sft term says it). Weights that are all 1 are left out, as TRL allows.
-func (c *Config) SetTerms(terms []Term) {
+// More than MaxTerms terms is an error.
+func (c *Config) SetTerms(terms []Term) error {
+	if len(terms) > MaxTerms {
+		return fmt.Errorf("dpo: loss: %d losses, at most %d", len(terms), MaxTerms)
+	}
 	names := make([]string, len(terms))
-	c.LossWeights = nil
+	var w Weights
 	ones := true
 	for i, t := range terms {
 		names[i] = string(t.Loss)
+		w.W[i] = t.Weight
 		ones = ones && t.Weight == 1
 	}
 	if !ones {
-		for _, t := range terms {
-			c.LossWeights = append(c.LossWeights, t.Weight)
-		}
+		w.N = len(terms)
 	}
-	c.Loss, c.RPOAlpha = LossType(strings.Join(names, ",")), 0
+	c.Loss, c.LossWeights, c.RPOAlpha = LossType(strings.Join(names, ",")), w, 0
+	return nil
 }
 
 // Combined says whether the loss is a sum of more than one term.
@@ -300,8 +304,11 @@ func (c Config) Validate() error {
 		}
 	}
 	n := len(list)
-	if len(c.LossWeights) != 0 && len(c.LossWeights) != n {
-		return fmt.Errorf("dpo: loss_weights: %d weights for %d losses", len(c.LossWeights), n)
+	if n > MaxTerms {
+		return fmt.Errorf("dpo: loss: %d losses, at most %d", n, MaxTerms)
+	}
+	if c.LossWeights.N != 0 && c.LossWeights.N != n {
+		return fmt.Errorf("dpo: loss_weights: %d weights for %d losses", c.LossWeights.N, n)
 	}
 	var smoothing, fdiv, coupled bool
 	for k, t := range c.Terms() {
@@ -354,8 +361,8 @@ func (c Config) Validate() error {
 	if c.UseWeighting && coupled {
 		return fmt.Errorf("dpo: use_weighting: WPO weights do not apply to aot or aot_unpaired, which sort the batch (as in TRL)")
 	}
-	if c.LDAlpha != nil && !(*c.LDAlpha >= 0 && *c.LDAlpha <= 1) {
-		return fmt.Errorf("dpo: ld_alpha must be in [0, 1], got %v", *c.LDAlpha)
+	if c.LDAlpha.On && !(c.LDAlpha.Alpha >= 0 && c.LDAlpha.Alpha <= 1) {
+		return fmt.Errorf("dpo: ld_alpha must be in [0, 1], got %v", c.LDAlpha.Alpha)
 	}
 	return nil
 }
@@ -461,9 +468,9 @@ type pairInputs struct {
 func (c Config) inputs(x PairLogps) pairInputs {
 	in := pairInputs{lc: x.PolicyChosen, lr: x.PolicyRejected, rc: x.RefChosen, rr: x.RefRejected,
 		nc: float64(max(x.ChosenTokens, 1)), nr: float64(max(x.RejectedTokens, 1)), fullC: x.PolicyChosen, wpo: 1}
-	if c.LDAlpha != nil {
+	if c.LDAlpha.On {
 		// logps = shared + α·tail = full − (1−α)·tail (TRL, policy and reference).
-		in.ldw = *c.LDAlpha - 1
+		in.ldw = c.LDAlpha.Alpha - 1
 		in.lc += in.ldw * x.PolicyChosenTail
 		in.lr += in.ldw * x.PolicyRejectedTail
 		in.rc += in.ldw * x.RefChosenTail

@@ -156,12 +156,12 @@ func TestValidate(t *testing.T) {
 		"discopop τ 0":     {Loss: DiscoPOP, Beta: 0.1},
 		"unknown in list":  {Loss: "sigmoid,nope", Beta: 0.1},
 		"empty in list":    {Loss: "sigmoid,", Beta: 0.1},
-		"weights count":    {Loss: "sigmoid,sft", Beta: 0.1, LossWeights: []float64{1}},
-		"NaN weight":       {Loss: "sigmoid,sft", Beta: 0.1, LossWeights: []float64{1, math.NaN()}},
+		"weights count":    {Loss: "sigmoid,sft", Beta: 0.1, LossWeights: Weights{N: 1, W: [MaxTerms]float64{1}}},
+		"NaN weight":       {Loss: "sigmoid,sft", Beta: 0.1, LossWeights: Weights{N: 2, W: [MaxTerms]float64{1, math.NaN()}}},
 		"unknown f":        {Loss: Sigmoid, Beta: 0.1, FDivergence: "kl"},
 		"f on sft":         {Loss: SFT, Beta: 0.1, FDivergence: JSDivergence},
 		"wpo with aot":     {Loss: AOT, Beta: 0.1, UseWeighting: true},
-		"ld alpha 2":       {Loss: Sigmoid, Beta: 0.1, LDAlpha: ptr(2.0)},
+		"ld alpha 2":       {Loss: Sigmoid, Beta: 0.1, LDAlpha: LD(2)},
 	}
 	for name, c := range bad {
 		if err := c.Validate(); err == nil {

@@ -1,13 +1,20 @@
 package dpo
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 )
 
-func ptr(v float64) *float64 { return &v }
+func weights(ws ...float64) Weights {
+	w, err := WeightsOf(ws...)
+	if err != nil {
+		panic(err)
+	}
+	return w
+}
 
 // The reference below is TRL's DPOTrainer._compute_loss written again in
 // plain float64 with the standard library, one loss at a time, over a
@@ -39,8 +46,8 @@ func refLoss(loss LossType, c Config, xs []PairLogps) float64 {
 	lc, lr, rc, rr := make([]float64, B), make([]float64, B), make([]float64, B), make([]float64, B)
 	for i, x := range xs {
 		lc[i], lr[i], rc[i], rr[i] = x.PolicyChosen, x.PolicyRejected, x.RefChosen, x.RefRejected
-		if c.LDAlpha != nil { // shared + α·tail
-			a := *c.LDAlpha
+		if c.LDAlpha.On { // shared + α·tail
+			a := c.LDAlpha.Alpha
 			lc[i] = (x.PolicyChosen - x.PolicyChosenTail) + a*x.PolicyChosenTail
 			lr[i] = (x.PolicyRejected - x.PolicyRejectedTail) + a*x.PolicyRejectedTail
 			rc[i] = (x.RefChosen - x.RefChosenTail) + a*x.RefChosenTail
@@ -180,7 +187,7 @@ func variants() []Config {
 			out = append(out, v)
 		}
 		v := base
-		v.LDAlpha = ptr(0.3)
+		v.LDAlpha = LD(0.3)
 		out = append(out, v)
 		v = base
 		v.ReferenceFree, v.Beta = true, 0.5
@@ -199,7 +206,7 @@ func name(c Config) string {
 	if c.FDivergence != "" {
 		s += "/" + string(c.FDivergence)
 	}
-	if c.LDAlpha != nil {
+	if c.LDAlpha.On {
 		s += "/ld"
 	}
 	if c.UseWeighting {
@@ -311,7 +318,7 @@ func TestExtremeMargins(t *testing.T) {
 // derivative; rpo_alpha is shorthand for adding sft with weight α.
 func TestCombinedLoss(t *testing.T) {
 	xs := batchOf(7, 3)
-	mpo := Config{Loss: "sigmoid,bco_pair,sft", LossWeights: []float64{0.8, 0.2, 1}, Beta: 0.1}
+	mpo := Config{Loss: "sigmoid,bco_pair,sft", LossWeights: weights(0.8, 0.2, 1), Beta: 0.1}
 	if err := mpo.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +346,7 @@ func TestCombinedLoss(t *testing.T) {
 	}
 
 	rpo := Config{Loss: Sigmoid, Beta: 0.1, RPOAlpha: 0.5}
-	sum := Config{Loss: "sigmoid,sft", LossWeights: []float64{1, 0.5}, Beta: 0.1}
+	sum := Config{Loss: "sigmoid,sft", LossWeights: weights(1, 0.5), Beta: 0.1}
 	a, b := make([]PairResult, len(xs)), make([]PairResult, len(xs))
 	ma, mb := rpo.Batch(statsOf(xs), a), sum.Batch(statsOf(xs), b)
 	if ma != mb || !slices.Equal(a, b) {
@@ -349,7 +356,9 @@ func TestCombinedLoss(t *testing.T) {
 		t.Errorf("terms %v and %v", got, want)
 	}
 	var set Config
-	set.SetTerms(rpo.Terms())
+	if err := set.SetTerms(rpo.Terms()); err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(set.Terms(), rpo.Terms()) || set.RPOAlpha != 0 {
 		t.Errorf("SetTerms(%v) gives %+v", rpo.Terms(), set)
 	}
@@ -364,13 +373,13 @@ func TestLDAlpha(t *testing.T) {
 	xs := batchOf(3, 2)
 	plain := Config{Loss: Sigmoid, Beta: 0.1}
 	one := plain
-	one.LDAlpha = ptr(1)
+	one.LDAlpha = LD(1)
 	a, b := make([]PairResult, 3), make([]PairResult, 3)
 	if ma, mb := plain.Batch(statsOf(xs), a), one.Batch(statsOf(xs), b); ma != mb || !slices.Equal(a, b) {
 		t.Errorf("ld_alpha 1: %+v, plain %+v", mb, ma)
 	}
 	ld := plain
-	ld.LDAlpha = ptr(0.25)
+	ld.LDAlpha = LD(0.25)
 	m := ld.Batch(statsOf(xs), a)
 	var want float64
 	for _, x := range xs {
@@ -402,5 +411,46 @@ func TestLossMenu(t *testing.T) {
 	}
 	if !(Config{Loss: "sigmoid,aot"}).CouplesBatch() || (Config{Loss: "sigmoid,sft"}).CouplesBatch() {
 		t.Error("CouplesBatch")
+	}
+}
+
+// Weights and LDAlpha are values (a Config compares with ==) that read and
+// write TRL's JSON: a list, and a number or nothing.
+func TestOptionsJSON(t *testing.T) {
+	cases := []struct {
+		js   string
+		want Config
+		err  string
+	}{
+		{`{"loss":"sigmoid,sft","loss_weights":[1,0.5],"ld_alpha":0.25}`, Config{Loss: "sigmoid,sft", LossWeights: weights(1, 0.5), LDAlpha: LD(0.25)}, ""},
+		{`{"loss":"sigmoid","ld_alpha":null,"loss_weights":null}`, Config{Loss: "sigmoid"}, ""},
+		{`{"loss":"sigmoid","ld_alpha":0}`, Config{Loss: "sigmoid", LDAlpha: LD(0)}, ""},
+		{`{"loss_weights":[1,1,1,1,1,1,1,1,1]}`, Config{}, "at most 8"},
+		{`{"loss_weights":"1,2"}`, Config{}, "loss_weights"},
+		{`{"ld_alpha":"x"}`, Config{}, "ld_alpha"},
+	}
+	for _, c := range cases {
+		var got Config
+		err := json.Unmarshal([]byte(c.js), &got)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want one naming %q", c.js, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%s: %+v, %v; want %+v", c.js, got, err, c.want)
+		}
+		b, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Config
+		if err := json.Unmarshal(b, &back); err != nil || back != got {
+			t.Errorf("%s: round trip %s gives %+v, %v", c.js, b, back, err)
+		}
+	}
+	if b, _ := json.Marshal(Config{Loss: Sigmoid}); strings.Contains(string(b), "ld_alpha") || strings.Contains(string(b), "loss_weights") {
+		t.Errorf("unset options are written: %s", b)
 	}
 }

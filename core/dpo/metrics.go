@@ -68,9 +68,9 @@ func (c Config) Batch(pairs []PairStats, results []PairResult) Metrics {
 			ordered++
 		}
 		lc, lr := p.PolicyChosen, p.PolicyRejected
-		if c.LDAlpha != nil {
-			lc += (*c.LDAlpha - 1) * p.PolicyChosenTail
-			lr += (*c.LDAlpha - 1) * p.PolicyRejectedTail
+		if c.LDAlpha.On {
+			lc += (c.LDAlpha.Alpha - 1) * p.PolicyChosenTail
+			lr += (c.LDAlpha.Alpha - 1) * p.PolicyRejectedTail
 		}
 		m.LogpsChosen += lc * inv
 		m.LogpsRejected += lr * inv
@@ -165,8 +165,8 @@ func (c Config) coupledTerms(pairs []PairStats, results []PairResult) {
 	kp, kr, pp, pr := s.kp[:n], s.kr[:n], s.pp[:n], s.pr[:n]
 	b, eps := c.Beta, c.LabelSmoothing
 	var ldw float64
-	if c.LDAlpha != nil {
-		ldw = *c.LDAlpha - 1
+	if c.LDAlpha.On {
+		ldw = c.LDAlpha.Alpha - 1
 	}
 	for it := c.terms(); ; {
 		tm, ok := it.next()

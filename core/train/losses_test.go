@@ -31,8 +31,6 @@ func lossConfig(loss dpo.Config) Config {
 	return cfg
 }
 
-func ldAlpha(v float64) *float64 { return &v }
-
 // naiveStep computes, for the trainer's pending batch, each pair's
 // statistics and the gradient of the loss one token at a time from TRL's
 // definitions: separate forward passes of the policy and the reference over
@@ -68,8 +66,8 @@ func naiveStep(t *testing.T, tr *Trainer) ([]dpo.PairStats, []float32) {
 		tokens[s] = append(tokens[s], i)
 	}
 	alpha := 1.0
-	if cfg.LDAlpha != nil {
-		alpha = *cfg.LDAlpha
+	if cfg.LDAlpha.On {
+		alpha = cfg.LDAlpha.Alpha
 	}
 	weigh := func(s, pos int) float64 { // pos is 1-based
 		if pos > min(len(tokens[s&^1]), len(tokens[s|1])) {
@@ -93,7 +91,7 @@ func naiveStep(t *testing.T, tr *Trainer) ([]dpo.PairStats, []float32) {
 		full := func(s int, lp []float32) (sum, tail float64) {
 			for q, i := range tokens[s] {
 				sum += float64(lp[i])
-				if cfg.LDAlpha != nil && q+1 > min(len(tokens[s&^1]), len(tokens[s|1])) {
+				if cfg.LDAlpha.On && q+1 > min(len(tokens[s&^1]), len(tokens[s|1])) {
 					tail += float64(lp[i])
 				}
 			}
@@ -103,7 +101,7 @@ func naiveStep(t *testing.T, tr *Trainer) ([]dpo.PairStats, []float32) {
 		pr, prt := full(2*k+1, o.TokenLogp)
 		rc, rct := full(2*k, refTok)
 		rr, rrt := full(2*k+1, refTok)
-		if cfg.LDAlpha != nil {
+		if cfg.LDAlpha.On {
 			for _, c := range [][2]float64{{pc - (1-alpha)*pct, pol[0]}, {pr - (1-alpha)*prt, pol[1]}, {rc - (1-alpha)*rct, ref[0]}, {rr - (1-alpha)*rrt, ref[1]}} {
 				if math.Abs(c[0]-c[1]) > 1e-9*math.Max(1, math.Abs(c[1])) {
 					t.Fatalf("pair %d: tail bookkeeping %v", k, c)
@@ -150,11 +148,11 @@ func closeGrads(t *testing.T, name string, got, want []float32) {
 func TestLossOptionsAgainstNaive(t *testing.T) {
 	cases := map[string]dpo.Config{
 		"wpo":           {Loss: dpo.Sigmoid, Beta: 0.1, UseWeighting: true},
-		"ld":            {Loss: dpo.Sigmoid, Beta: 0.1, LDAlpha: ldAlpha(0.3)},
-		"ld+wpo+js":     {Loss: dpo.NCAPair, Beta: 0.5, LDAlpha: ldAlpha(0.6), UseWeighting: true, FDivergence: dpo.JSDivergence},
+		"ld":            {Loss: dpo.Sigmoid, Beta: 0.1, LDAlpha: dpo.LD(0.3)},
+		"ld+wpo+js":     {Loss: dpo.NCAPair, Beta: 0.5, LDAlpha: dpo.LD(0.6), UseWeighting: true, FDivergence: dpo.JSDivergence},
 		"aot":           {Loss: dpo.AOT, Beta: 0.2},
-		"aot_unpaired":  {Loss: dpo.AOTUnpaired, Beta: 0.2, LDAlpha: ldAlpha(0.5)},
-		"mpo":           {Loss: "sigmoid,bco_pair", LossWeights: []float64{0.8, 0.2}, Beta: 0.1},
+		"aot_unpaired":  {Loss: dpo.AOTUnpaired, Beta: 0.2, LDAlpha: dpo.LD(0.5)},
+		"mpo":           {Loss: "sigmoid,bco_pair", LossWeights: dpo.Weights{N: 2, W: [dpo.MaxTerms]float64{0.8, 0.2}}, Beta: 0.1},
 		"apo_zero":      {Loss: dpo.APOZero, Beta: 0.1},
 		"discopop":      {Loss: dpo.DiscoPOP, Beta: 0.1},
 		"sppo+forward":  {Loss: dpo.SPPOHard, Beta: 0.1, FDivergence: dpo.ForwardKL},
@@ -225,7 +223,7 @@ func TestBatchCoupledLossChunked(t *testing.T) {
 	for i := range 3 {
 		pairs = append(pairs, data.Pair{Prompt: long('a'+byte(i), 20), Chosen: long('x', 90+7*i), Rejected: long('y', 100-5*i)})
 	}
-	cfg := lossConfig(dpo.Config{Loss: dpo.AOTUnpaired, Beta: 0.1, LDAlpha: ldAlpha(0.5)})
+	cfg := lossConfig(dpo.Config{Loss: dpo.AOTUnpaired, Beta: 0.1, LDAlpha: dpo.LD(0.5)})
 	cfg.Preset, cfg.Steps, cfg.BatchSize = "small", 5, 0
 	tr, err := New(cfg, pairs, Weights{})
 	if err != nil {
@@ -372,7 +370,7 @@ func TestStepAllocatesNothingWithLossOptions(t *testing.T) {
 		t.Skip("trains a few dozen steps")
 	}
 	for name, loss := range map[string]dpo.Config{
-		"ld+wpo+js": {Loss: "sigmoid,bco_pair,sft", LossWeights: []float64{1, 0.2, 0.1}, Beta: 0.1, LDAlpha: ldAlpha(0.5), UseWeighting: true, FDivergence: dpo.JSDivergence},
+		"ld+wpo+js": {Loss: "sigmoid,bco_pair,sft", LossWeights: dpo.Weights{N: 3, W: [dpo.MaxTerms]float64{1, 0.2, 0.1}}, Beta: 0.1, LDAlpha: dpo.LD(0.5), UseWeighting: true, FDivergence: dpo.JSDivergence},
 		"aot":       {Loss: dpo.AOT, Beta: 0.1, RPOAlpha: 0.2},
 		"discopop":  {Loss: dpo.DiscoPOP, Beta: 0.1, FDivergence: dpo.AlphaDivergence},
 	} {

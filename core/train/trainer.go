@@ -330,7 +330,7 @@ func scorePairs(m *gpt.Model, b *gpt.Batch, pairs []data.EncodedPair, loss dpo.C
 		if err != nil {
 			return idx, tail, err
 		}
-		tail = tailSums(tail, o, b, loss.LDAlpha != nil)
+		tail = tailSums(tail, o, b, loss.LDAlpha.On)
 		for i := lo; i < hi; i++ {
 			j := 2 * (i - lo)
 			st := pairStats(o, pairs[i], tail, j, m.TokenStats)
@@ -789,7 +789,7 @@ func (t *Trainer) dpoRun(idx []int) (*gpt.Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.seqTail = tailSums(t.seqTail, o, &t.batch, t.cfg.LDAlpha != nil)
+	t.seqTail = tailSums(t.seqTail, o, &t.batch, t.cfg.LDAlpha.On)
 	return o, nil
 }
 
@@ -814,7 +814,7 @@ func (t *Trainer) dpoBackward(res []dpo.PairResult, stats []dpo.PairStats) {
 		t.dTail[2*k], t.dTail[2*k+1] = r.DChosenTail, r.DRejectedTail
 	}
 	t.dTok = gpt.SeqGradToTokens(t.dTok, t.dSeq, &t.batch)
-	if t.cfg.LDAlpha != nil {
+	if t.cfg.LDAlpha.On {
 		addTailGrad(t.dTok, t.dSeq, t.dTail, &t.batch, stats)
 	}
 	t.model.Backward(&t.batch, t.dTok)
