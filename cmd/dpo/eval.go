@@ -73,6 +73,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		"rewards/margins": m.RewardsMargins, "rewards/accuracies": m.RewardsAccuracy,
 		"logps/chosen": m.LogpsChosen, "logps/rejected": m.LogpsRejected,
 		"logits/chosen": m.LogitsChosen, "logits/rejected": m.LogitsRejected,
+		"entropy": m.Entropy, "mean_token_accuracy": m.MeanTokenAccuracy,
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(struct {
@@ -88,10 +89,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 			p.PolicyChosenLogp, p.PolicyRejectedLogp, p.RefChosenLogp, p.RefRejectedLogp, p.RewardChosen, p.RewardRejected, p.Loss)
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "\n%s loss %.6f over %d pairs\n", loss.Loss, m.Loss, len(out))
+	fmt.Fprintf(stdout, "\n%s loss %.6f over %d pairs\n", loss, m.Loss, len(out))
 	fmt.Fprintf(stdout, "rewards/chosen %.4f  rewards/rejected %.4f  rewards/margins %.4f  rewards/accuracies %.3f\n",
 		m.RewardsChosen, m.RewardsRejected, m.RewardsMargins, m.RewardsAccuracy)
 	fmt.Fprintf(stdout, "logps/chosen %.4f  logps/rejected %.4f  logits/chosen %.4f  logits/rejected %.4f\n",
 		m.LogpsChosen, m.LogpsRejected, m.LogitsChosen, m.LogitsRejected)
+	fmt.Fprintf(stdout, "entropy %.4f  mean_token_accuracy %.3f\n", m.Entropy, m.MeanTokenAccuracy)
 	return nil
 }

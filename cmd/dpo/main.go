@@ -3,7 +3,7 @@
 // and sample from a model.
 //
 //	dpo train  -data FILE -out DIR [-policy DIR -ref DIR | -preset micro -sft-steps N] ...
-//	dpo eval   -policy DIR -ref DIR -data FILE [-beta 0.1] [-loss sigmoid] [-json]
+//	dpo eval   -policy DIR -ref DIR -data FILE [-beta 0.1] [-loss sigmoid[,sft] -loss-weights 1,0.005] [-json]
 //	dpo sample -model DIR -prompt TEXT [-temperature 0] [-top-k 0] [-max-tokens 64]
 //	dpo bench  [-preset micro] [-json] [-compare FILE]
 //
@@ -28,6 +28,13 @@ usage:
   dpo sample -model DIR -prompt TEXT [flags]
   dpo bench  [-preset micro] [-json]       speed benchmark; see dpo bench -h
 
+Losses (-loss, one name or a comma list summed with -loss-weights, as TRL's
+loss_type and loss_weights; train and eval):
+  %s
+  -f-divergence reverse_kl|forward_kl|js_divergence|alpha_divergence [-f-alpha 0.5]
+  -discopop-tau 0.05  -use-weighting (WPO)  -ld-alpha A (LD-DPO)  -rpo-alpha A (adds sft)
+  train only: -sync-ref-steps N -sync-ref-alpha 0.6 (TR-DPO)
+
 DIR is a Hugging Face model folder (config.json + model.safetensors).
 FILE holds preference pairs: TRL JSONL/JSON (prompt, chosen, rejected; or
 conversational), CSV/TSV with a header, or the playground's text format.
@@ -42,7 +49,7 @@ var errUsage = errors.New("usage")
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprintf(stderr, usage, lossNames())
 		if len(args) == 0 {
 			return 2
 		}

@@ -30,6 +30,8 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.BatchSize, "batch", 0, "pairs per step (0: all pairs)")
 	fs.IntVar(&cfg.Warmup, "warmup", 0, "linear warm-up steps in each phase")
 	schedule := fs.String("schedule", "constant", "learning rate after warm-up: constant or cosine")
+	fs.IntVar(&cfg.RefModelSyncSteps, "sync-ref-steps", 0, "TR-DPO: every N DPO steps move the reference toward the policy (0: a frozen reference)")
+	fs.Float64Var(&cfg.RefModelMixupAlpha, "sync-ref-alpha", cfg.RefModelMixupAlpha, "TR-DPO's α: the reference becomes α·policy + (1−α)·reference")
 	var lf lossFlags
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -44,6 +46,13 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.Config, err = lf.config(); err != nil {
 		return err
+	}
+	cfg.SyncRefModel = cfg.RefModelSyncSteps != 0
+	if cfg.SyncRefModel && cfg.RefModelSyncSteps < 0 {
+		return fmt.Errorf("-sync-ref-steps: %d is negative", cfg.RefModelSyncSteps)
+	}
+	if cfg.SyncRefModel && !(cfg.RefModelMixupAlpha > 0 && cfg.RefModelMixupAlpha <= 1) {
+		return fmt.Errorf("-sync-ref-alpha: %v is not in (0, 1]", cfg.RefModelMixupAlpha)
 	}
 	var w train.Weights
 	if *policyDir != "" {

@@ -152,6 +152,16 @@ func TestValidate(t *testing.T) {
 		"smoothing 0.5":    {Loss: Sigmoid, Beta: 0.1, LabelSmoothing: 0.5},
 		"negative rpo":     {Loss: Sigmoid, Beta: 0.1, RPOAlpha: -1},
 		"infinite gamma":   {Loss: SimPO, Beta: 2, SimPOGamma: math.Inf(1)},
+		"exo without ε":    {Loss: ExoPair, Beta: 0.1},
+		"discopop τ 0":     {Loss: DiscoPOP, Beta: 0.1},
+		"unknown in list":  {Loss: "sigmoid,nope", Beta: 0.1},
+		"empty in list":    {Loss: "sigmoid,", Beta: 0.1},
+		"weights count":    {Loss: "sigmoid,sft", Beta: 0.1, LossWeights: Weights{N: 1, W: [MaxTerms]float64{1}}},
+		"NaN weight":       {Loss: "sigmoid,sft", Beta: 0.1, LossWeights: Weights{N: 2, W: [MaxTerms]float64{1, math.NaN()}}},
+		"unknown f":        {Loss: Sigmoid, Beta: 0.1, FDivergence: "kl"},
+		"f on sft":         {Loss: SFT, Beta: 0.1, FDivergence: JSDivergence},
+		"wpo with aot":     {Loss: AOT, Beta: 0.1, UseWeighting: true},
+		"ld alpha 2":       {Loss: Sigmoid, Beta: 0.1, LDAlpha: LD(2)},
 	}
 	for name, c := range bad {
 		if err := c.Validate(); err == nil {
@@ -159,7 +169,11 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	for _, l := range Losses() {
-		if err := (Config{Loss: l.Type, Beta: 0.1}).Validate(); err != nil {
+		c := Config{Loss: l.Type, Beta: 0.1, DiscoPOPTau: 0.05}
+		if l.Type == ExoPair {
+			c.LabelSmoothing = 1e-3
+		}
+		if err := c.Validate(); err != nil {
 			t.Errorf("%s: %v", l.Type, err)
 		}
 	}

@@ -13,6 +13,8 @@ type Model struct {
 	Cfg    Config
 	Params *Params
 	Grads  *Params // nil for a frozen model (the reference); see EnableGrads
+	// TokenStats makes Forward fill Output's entropy, WPO and accuracy fields.
+	TokenStats bool
 
 	out  Output
 	acts acts
@@ -30,6 +32,12 @@ type Output struct {
 	SeqLogp     []float64
 	SeqTokens   []int
 	SeqLogitSum []float64
+	// With Model.TokenStats (see tokenstats.go), per scored position and
+	// per sequence: entropy, WPO's log Σ_v π(v)², and argmax == target.
+	TokenEntropy, TokenLogSumSq     []float32
+	TokenCorrect                    []bool
+	SeqEntropySum, SeqWeightLogpSum []float64
+	SeqCorrect                      []int
 }
 
 // NewModel wraps p.
@@ -187,6 +195,9 @@ func (m *Model) Forward(b *Batch) (*Output, error) {
 		o.SeqLogp[s] += float64(o.TokenLogp[i])
 		o.SeqLogitSum[s] += float64(o.MeanLogit[i])
 		o.SeqTokens[s]++
+	}
+	if m.TokenStats {
+		m.tokenStats(b, targets)
 	}
 	return o, nil
 }

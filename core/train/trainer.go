@@ -31,6 +31,12 @@ type Config struct {
 	Schedule    Schedule `json:"schedule"`   // after warm-up: constant or cosine
 	WeightDecay float64  `json:"weight_decay"`
 	Clip        float64  `json:"clip"` // global grad-norm limit; 0 disables clipping
+
+	// TR-DPO (TRL's sync_ref_model): every RefModelSyncSteps DPO steps the
+	// reference moves to α·π + (1−α)·π_ref, α = RefModelMixupAlpha.
+	SyncRefModel       bool    `json:"sync_ref_model,omitempty"`
+	RefModelMixupAlpha float64 `json:"ref_model_mixup_alpha"`
+	RefModelSyncSteps  int     `json:"ref_model_sync_steps"`
 }
 
 // DefaultConfig is the playground's starting point.
@@ -38,8 +44,8 @@ func DefaultConfig() Config {
 	return Config{
 		Preset: "micro", Seed: 1,
 		SFTSteps: 60, SFTOn: "chosen", SFTLR: 3e-3,
-		Steps: 60, Config: dpo.Config{Loss: dpo.Sigmoid, Beta: 0.1}, LR: 1e-3,
-		Schedule: Constant, Clip: 1,
+		Steps: 60, Config: dpo.Config{Loss: dpo.Sigmoid, Beta: 0.1, DiscoPOPTau: 0.05, FAlpha: 0.5}, LR: 1e-3,
+		Schedule: Constant, Clip: 1, RefModelMixupAlpha: 0.6, RefModelSyncSteps: 512,
 	}
 }
 
@@ -70,6 +76,10 @@ func (c Config) Validate() error {
 		return bad("weight_decay", "%v is not in [0, 1)", c.WeightDecay)
 	case !(c.Clip >= 0) || math.IsInf(c.Clip, 0):
 		return bad("clip", "%v is not a number ≥ 0", c.Clip)
+	case c.SyncRefModel && !(c.RefModelMixupAlpha > 0 && c.RefModelMixupAlpha <= 1):
+		return bad("ref_model_mixup_alpha", "%v is not in (0, 1]", c.RefModelMixupAlpha)
+	case c.SyncRefModel && c.RefModelSyncSteps < 1:
+		return bad("ref_model_sync_steps", "%d is not a positive number of steps", c.RefModelSyncSteps)
 	}
 	if _, err := ParseSchedule(string(c.Schedule)); err != nil {
 		return err
@@ -143,8 +153,9 @@ type Trainer struct {
 	truncated int
 
 	model  *gpt.Model  // the policy (during SFT: the model becoming the reference)
-	ref    *gpt.Params // frozen reference, set when DPO starts
+	ref    *gpt.Params // the reference, set when DPO starts (frozen unless TR-DPO moves it)
 	refLP  []dpo.PairLogps
+	tokens int // num_tokens: tokens of the DPO steps taken
 	opt    *AdamW
 	phase  Phase
 	step   int
@@ -172,9 +183,11 @@ type Trainer struct {
 	shardsByJ    []Shard
 	allStats     []dpo.PairStats
 	results      []dpo.PairResult
-	dSeq         []float64
+	dSeq, dTail  []float64
 	dTok         []float32
 	rewards      []PairReward
+	scoreIdx     []int
+	seqTail      []float64
 }
 
 // New prepares a run over pairs. Pairs longer than the model's context are
@@ -242,11 +255,11 @@ func New(cfg Config, pairs []data.Pair, w Weights) (*Trainer, error) {
 // optimiser and the batch order.
 func (t *Trainer) startDPO(ref *gpt.Params) error {
 	t.ref = ref
-	lp, err := t.logps(ref, nil)
-	if err != nil {
+	t.refLP = make([]dpo.PairLogps, len(t.pairs))
+	if err := t.logps(ref, t.refLP, nil); err != nil {
 		return err
 	}
-	t.refLP = lp
+	t.model.TokenStats = true
 	t.phase, t.step, t.epoch, t.cursor = PhaseDPO, 0, 0, 0
 	t.opt = NewAdamW(len(t.model.Params.Data), t.cfg.WeightDecay)
 	if t.cfg.Steps == 0 {
@@ -283,21 +296,25 @@ func chunkEnd(c gpt.Config, pairs []data.EncodedPair, idx []int, lo int, rejecte
 	return hi
 }
 
-// logps computes every pair's sequence log-probs under p in the trainer's
-// model workspace (Step runs its own forward pass before backward).
-func (t *Trainer) logps(p *gpt.Params, stats []dpo.PairStats) ([]dpo.PairLogps, error) {
-	saved := t.model.Params
-	t.model.Params = p
-	defer func() { t.model.Params = saved }()
-	return scorePairs(t.model, &t.batch, t.pairs, stats)
+// logps computes every pair's sequence log-probs under p into dst in the
+// trainer's model workspace (Step runs its own forward pass before
+// backward); stats, when non-nil, also receives the token statistics.
+func (t *Trainer) logps(p *gpt.Params, dst []dpo.PairLogps, stats []dpo.PairStats) error {
+	saved, savedStats := t.model.Params, t.model.TokenStats
+	t.model.Params, t.model.TokenStats = p, stats != nil
+	defer func() { t.model.Params, t.model.TokenStats = saved, savedStats }()
+	var err error
+	t.scoreIdx, t.seqTail, err = scorePairs(t.model, &t.batch, t.pairs, t.cfg.Config, t.scoreIdx, t.seqTail, dst, stats)
+	return err
 }
 
-// scorePairs runs m over every pair in chunks and returns each pair's
-// sequence log-probs (as the Policy* fields); stats, when non-nil, also
-// receives the logit sums.
-func scorePairs(m *gpt.Model, b *gpt.Batch, pairs []data.EncodedPair, stats []dpo.PairStats) ([]dpo.PairLogps, error) {
-	out := make([]dpo.PairLogps, len(pairs))
-	idx := make([]int, len(pairs))
+// scorePairs runs m over every pair in chunks and writes each pair's
+// sequence log-probs, with the LD-DPO tails when the loss reads them, into
+// dst (as the Policy* fields); stats, when non-nil, also receives the token
+// statistics (m.TokenStats must be set). idx and tail are scratch, returned
+// grown.
+func scorePairs(m *gpt.Model, b *gpt.Batch, pairs []data.EncodedPair, loss dpo.Config, idx []int, tail []float64, dst []dpo.PairLogps, stats []dpo.PairStats) ([]int, []float64, error) {
+	idx = tensor.Grow(idx, len(pairs))
 	for i := range idx {
 		idx[i] = i
 	}
@@ -306,26 +323,70 @@ func scorePairs(m *gpt.Model, b *gpt.Batch, pairs []data.EncodedPair, stats []dp
 		b.Reset()
 		for i := lo; i < hi; i++ {
 			if err := addPair(b, pairs, i); err != nil {
-				return nil, err
+				return idx, tail, err
 			}
 		}
 		o, err := m.Forward(b)
 		if err != nil {
-			return nil, err
+			return idx, tail, err
 		}
+		tail = tailSums(tail, o, b, loss.LDAlpha.On)
 		for i := lo; i < hi; i++ {
 			j := 2 * (i - lo)
-			out[i] = dpo.PairLogps{
-				PolicyChosen: o.SeqLogp[j], PolicyRejected: o.SeqLogp[j+1],
-				ChosenTokens: o.SeqTokens[j], RejectedTokens: o.SeqTokens[j+1],
-			}
+			st := pairStats(o, pairs[i], tail, j, m.TokenStats)
+			dst[i] = st.PairLogps
 			if stats != nil {
-				stats[i] = dpo.PairStats{PairLogps: out[i], ChosenLogitSum: o.SeqLogitSum[j], RejectedLogitSum: o.SeqLogitSum[j+1]}
+				stats[i] = st
 			}
 		}
 		lo = hi
 	}
-	return out, nil
+	return idx, tail, nil
+}
+
+// tailSums returns, per sequence of b (pairs packed chosen, rejected), the
+// sum of its log-probs over LD-DPO's verbose tail: the scored tokens past
+// the shorter response of its pair (TRL's tail_mask). It is all zeros
+// unless ld is set.
+func tailSums(tail []float64, o *gpt.Output, b *gpt.Batch, ld bool) []float64 {
+	tail = tensor.Grow(tail, b.NumSeqs())
+	clear(tail)
+	if !ld {
+		return tail
+	}
+	pos, prev := 0, int32(-1)
+	for i, s := range b.ScoredSeq {
+		if s != prev {
+			pos, prev = 0, s
+		}
+		shared := min(o.SeqTokens[s&^1], o.SeqTokens[s|1])
+		if pos >= shared {
+			tail[s] += float64(o.TokenLogp[i])
+		}
+		pos++
+	}
+	return tail
+}
+
+// pairStats gathers pair e's numbers from sequences j (chosen) and j+1
+// (rejected) of the last Forward.
+func pairStats(o *gpt.Output, e data.EncodedPair, tail []float64, j int, tokenStats bool) dpo.PairStats {
+	st := dpo.PairStats{
+		PairLogps: dpo.PairLogps{
+			PolicyChosen: o.SeqLogp[j], PolicyRejected: o.SeqLogp[j+1],
+			ChosenTokens: o.SeqTokens[j], RejectedTokens: o.SeqTokens[j+1],
+			PolicyChosenTail: tail[j], PolicyRejectedTail: tail[j+1],
+		},
+		ChosenLogitSum: o.SeqLogitSum[j], RejectedLogitSum: o.SeqLogitSum[j+1],
+		ChosenLen: len(e.Chosen.IDs), RejectedLen: len(e.Rejected.IDs),
+	}
+	if tokenStats {
+		st.ChosenWeightLogp = o.SeqWeightLogpSum[j] / float64(max(o.SeqTokens[j], 1))
+		st.RejectedWeightLogp = o.SeqWeightLogpSum[j+1] / float64(max(o.SeqTokens[j+1], 1))
+		st.ChosenEntropySum, st.RejectedEntropySum = o.SeqEntropySum[j], o.SeqEntropySum[j+1]
+		st.ChosenCorrect = o.SeqCorrect[j]
+	}
+	return st
 }
 
 func addPair(b *gpt.Batch, pairs []data.EncodedPair, i int) error {
@@ -421,6 +482,9 @@ func (t *Trainer) ShardGrad(j, k int) (Shard, error) {
 	if k < 1 || j < 0 || j >= k {
 		return Shard{}, fmt.Errorf("train: shard %d of %d does not exist", j, k)
 	}
+	if k > 1 && t.phase == PhaseDPO && t.cfg.CouplesBatch() {
+		return Shard{}, fmt.Errorf("train: loss: %s sorts across the batch, so its steps cannot be split over %d workers; train it with one", t.cfg.Config.String(), k)
+	}
 	if t.pending {
 		t.restore()
 	}
@@ -499,14 +563,33 @@ func (t *Trainer) ApplyGrad(sum []float32, shards []Shard) (StepResult, error) {
 	r.LearningRate = LR(t.cfg.Schedule, base, t.step+1, t.cfg.Warmup, total)
 	t.opt.Step(t.model.Params.Data, g, r.LearningRate)
 	t.step++
+	if t.phase == PhaseDPO {
+		t.tokens = int(r.NumTokens)
+	}
 	if t.phase == PhaseSFT && t.step == t.cfg.SFTSteps {
 		if err := t.startDPO(t.model.Params.Clone()); err != nil {
 			return r, err
 		}
 	} else if t.phase == PhaseDPO && t.step == t.cfg.Steps {
 		t.phase = PhaseDone
+	} else if t.phase == PhaseDPO && t.cfg.SyncRefModel && t.step%t.cfg.RefModelSyncSteps == 0 {
+		if err := t.syncReference(); err != nil {
+			return r, err
+		}
 	}
 	return r, nil
+}
+
+// syncReference is TR-DPO's update (TRL's SyncRefModelCallback):
+// π_ref ← (1−α)·π_ref + α·π, after which the cached reference log-probs are
+// computed again.
+func (t *Trainer) syncReference() error {
+	a := float32(t.cfg.RefModelMixupAlpha)
+	pol := t.model.Params.Data
+	for i, r := range t.ref.Data {
+		t.ref.Data[i] = r*(1-a) + pol[i]*a
+	}
+	return t.logps(t.ref, t.refLP, nil)
 }
 
 // checkShards orders shards by J into t.shardsByJ and checks that they are
@@ -558,6 +641,10 @@ func (t *Trainer) dpoMetrics() StepResult {
 	t.results = tensor.Grow(t.results, B)
 	var r StepResult
 	r.Metrics = t.cfg.Config.Batch(stats, t.results)
+	r.NumTokens = float64(t.tokens)
+	for _, p := range stats {
+		r.NumTokens += float64(p.ChosenLen + p.RejectedLen)
+	}
 	t.rewards = tensor.Grow(t.rewards, B)
 	r.Pairs = t.rewards
 	for k, res := range t.results {
@@ -628,55 +715,125 @@ func (t *Trainer) sftGrad(idx []int) (float64, error) {
 
 // dpoGrad computes the gradient of the preference loss of a batch of total
 // pairs (against the cached reference log-probs) restricted to the pairs idx,
-// and returns their statistics (valid until the next step).
+// and returns their statistics (valid until the next step). A loss that
+// sorts across the batch needs every pair's log-probs before any gradient:
+// when the batch spans several chunks, a first pass scores them all and a
+// second runs each chunk forward again for its backward pass.
 func (t *Trainer) dpoGrad(idx []int, total int) ([]dpo.PairStats, error) {
 	t.model.ZeroGrads()
 	t.stats = t.stats[:0]
+	coupled := t.cfg.CouplesBatch()
+	if coupled && chunkEnd(t.model.Cfg, t.pairs, idx, 0, true) < len(idx) {
+		for lo := 0; lo < len(idx); {
+			hi := chunkEnd(t.model.Cfg, t.pairs, idx, lo, true)
+			if err := t.dpoForward(idx[lo:hi]); err != nil {
+				return nil, err
+			}
+			lo = hi
+		}
+		t.shardResults = tensor.Grow(t.shardResults, len(idx))
+		t.cfg.Config.Shard(t.stats, t.shardResults, total)
+		for lo := 0; lo < len(idx); {
+			hi := chunkEnd(t.model.Cfg, t.pairs, idx, lo, true)
+			if err := t.dpoRefill(idx[lo:hi]); err != nil {
+				return nil, err
+			}
+			t.dpoBackward(t.shardResults[lo:hi], t.stats[lo:hi])
+			lo = hi
+		}
+		return t.stats, nil
+	}
 	for lo := 0; lo < len(idx); {
 		hi := chunkEnd(t.model.Cfg, t.pairs, idx, lo, true)
-		if err := t.dpoChunk(idx[lo:hi], total); err != nil {
+		if err := t.dpoForward(idx[lo:hi]); err != nil {
 			return nil, err
 		}
+		// One chunk holds the whole batch of a coupled loss here.
+		n := hi - lo
+		t.shardResults = tensor.Grow(t.shardResults, n)
+		t.cfg.Config.Shard(t.stats[lo:hi], t.shardResults, total)
+		t.dpoBackward(t.shardResults, t.stats[lo:hi])
 		lo = hi
 	}
 	return t.stats, nil
 }
 
-// dpoChunk adds the gradient of the pairs idx (of a batch of total pairs)
-// to the model's gradient and appends their statistics to t.stats.
-func (t *Trainer) dpoChunk(idx []int, total int) error {
+// dpoForward runs the policy over the pairs idx and appends their
+// statistics, with the cached reference log-probs, to t.stats.
+func (t *Trainer) dpoForward(idx []int) error {
+	o, err := t.dpoRun(idx)
+	if err != nil {
+		return err
+	}
+	for k, i := range idx {
+		t.stats = append(t.stats, t.withRef(pairStats(o, t.pairs[i], t.seqTail, 2*k, true), i))
+	}
+	return nil
+}
+
+// dpoRefill runs the policy over the pairs idx again, so that their
+// activations are in place for dpoBackward.
+func (t *Trainer) dpoRefill(idx []int) error {
+	_, err := t.dpoRun(idx)
+	return err
+}
+
+func (t *Trainer) dpoRun(idx []int) (*gpt.Output, error) {
 	t.batch.Reset()
 	for _, i := range idx {
 		if err := addPair(&t.batch, t.pairs, i); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	o, err := t.model.Forward(&t.batch)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	first := len(t.stats)
-	for k, i := range idx {
-		ref := t.refLP[i]
-		t.stats = append(t.stats, dpo.PairStats{
-			PairLogps: dpo.PairLogps{
-				PolicyChosen: o.SeqLogp[2*k], PolicyRejected: o.SeqLogp[2*k+1],
-				RefChosen: ref.PolicyChosen, RefRejected: ref.PolicyRejected,
-				ChosenTokens: o.SeqTokens[2*k], RejectedTokens: o.SeqTokens[2*k+1],
-			},
-			ChosenLogitSum: o.SeqLogitSum[2*k], RejectedLogitSum: o.SeqLogitSum[2*k+1],
-		})
-	}
-	n := len(idx)
-	t.shardResults = tensor.Grow(t.shardResults, n)
-	t.cfg.Config.Shard(t.stats[first:], t.shardResults, total)
+	t.seqTail = tailSums(t.seqTail, o, &t.batch, t.cfg.LDAlpha.On)
+	return o, nil
+}
+
+// withRef fills st's reference fields from pair i's cached log-probs.
+func (t *Trainer) withRef(st dpo.PairStats, i int) dpo.PairStats {
+	ref := t.refLP[i]
+	st.RefChosen, st.RefRejected = ref.PolicyChosen, ref.PolicyRejected
+	st.RefChosenTail, st.RefRejectedTail = ref.PolicyChosenTail, ref.PolicyRejectedTail
+	return st
+}
+
+// dpoBackward adds the gradient of the pairs of the last Forward, whose
+// loss derivatives are res, to the model's gradient: each scored token gets
+// its sequence's derivative, and a token of LD-DPO's verbose tail the tail
+// derivative on top.
+func (t *Trainer) dpoBackward(res []dpo.PairResult, stats []dpo.PairStats) {
+	n := len(res)
 	t.dSeq = tensor.Grow(t.dSeq, 2*n)
-	for k, res := range t.shardResults {
-		t.dSeq[2*k], t.dSeq[2*k+1] = res.DChosen, res.DRejected
+	t.dTail = tensor.Grow(t.dTail, 2*n)
+	for k, r := range res {
+		t.dSeq[2*k], t.dSeq[2*k+1] = r.DChosen, r.DRejected
+		t.dTail[2*k], t.dTail[2*k+1] = r.DChosenTail, r.DRejectedTail
 	}
 	t.dTok = gpt.SeqGradToTokens(t.dTok, t.dSeq, &t.batch)
+	if t.cfg.LDAlpha.On {
+		addTailGrad(t.dTok, t.dSeq, t.dTail, &t.batch, stats)
+	}
 	t.model.Backward(&t.batch, t.dTok)
-	return nil
+}
+
+// addTailGrad adds dTail[s] to the tokens of sequence s past the shorter
+// response of its pair (the tokens tailSums sums); stats are the pairs of b.
+func addTailGrad(dTok []float32, dSeq, dTail []float64, b *gpt.Batch, stats []dpo.PairStats) {
+	pos, prev := 0, int32(-1)
+	for i, s := range b.ScoredSeq {
+		if s != prev {
+			pos, prev = 0, s
+		}
+		p := stats[s/2]
+		if pos >= min(p.ChosenTokens, p.RejectedTokens) {
+			dTok[i] = float32(dSeq[s] + dTail[s])
+		}
+		pos++
+	}
 }
 
 // Evaluation is every pair's numbers under a policy and a reference.
@@ -688,24 +845,27 @@ type Evaluation struct {
 
 // Evaluate scores every pair with the current policy against the reference;
 // during SFT there is no reference yet, so the model is scored against itself.
+// Metrics.NumTokens is the DPO steps' count so far, as TRL logs it in eval.
 func (t *Trainer) Evaluate() (Evaluation, error) {
 	ev := Evaluation{Pairs: make([]dpo.PairStats, len(t.pairs))}
-	if _, err := t.logps(t.model.Params, ev.Pairs); err != nil {
+	lp := make([]dpo.PairLogps, len(t.pairs))
+	if err := t.logps(t.model.Params, lp, ev.Pairs); err != nil {
 		return ev, err
 	}
 	ref := t.refLP
 	if ref == nil {
-		ref = make([]dpo.PairLogps, len(ev.Pairs))
-		for i, p := range ev.Pairs {
-			ref[i] = p.PairLogps
-		}
+		ref = lp
 	}
-	return finishEvaluation(ev, ref, t.cfg.Config), nil
+	ev = finishEvaluation(ev, ref, t.cfg.Config)
+	ev.Metrics.NumTokens = float64(t.tokens)
+	return ev, nil
 }
 
 func finishEvaluation(ev Evaluation, ref []dpo.PairLogps, loss dpo.Config) Evaluation {
 	for i := range ev.Pairs {
-		ev.Pairs[i].RefChosen, ev.Pairs[i].RefRejected = ref[i].PolicyChosen, ref[i].PolicyRejected
+		p := &ev.Pairs[i]
+		p.RefChosen, p.RefRejected = ref[i].PolicyChosen, ref[i].PolicyRejected
+		p.RefChosenTail, p.RefRejectedTail = ref[i].PolicyChosenTail, ref[i].PolicyRejectedTail
 	}
 	ev.Results = make([]dpo.PairResult, len(ev.Pairs))
 	ev.Metrics = loss.Batch(ev.Pairs, ev.Results)
@@ -723,11 +883,14 @@ func EvaluatePairs(policy, ref *gpt.Params, pairs []data.EncodedPair, loss dpo.C
 	}
 	var b gpt.Batch
 	ev := Evaluation{Pairs: make([]dpo.PairStats, len(pairs))}
-	if _, err := scorePairs(gpt.NewModel(policy), &b, pairs, ev.Pairs); err != nil {
+	pm := gpt.NewModel(policy)
+	pm.TokenStats = true
+	lp := make([]dpo.PairLogps, len(pairs))
+	if _, _, err := scorePairs(pm, &b, pairs, loss, nil, nil, lp, ev.Pairs); err != nil {
 		return ev, err
 	}
-	refLP, err := scorePairs(gpt.NewModel(ref), &b, pairs, nil)
-	if err != nil {
+	refLP := make([]dpo.PairLogps, len(pairs))
+	if _, _, err := scorePairs(gpt.NewModel(ref), &b, pairs, loss, nil, nil, refLP, nil); err != nil {
 		return ev, err
 	}
 	return finishEvaluation(ev, refLP, loss), nil
