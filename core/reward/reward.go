@@ -61,7 +61,7 @@ func (m *Model) Clone() *Model {
 
 // The "last token" HF scores. GPT2ForSequenceClassification reads the
 // logits at the last token that is not pad_token_id (pad = EOS here):
-// transformers ≥ 4.48 takes the rightmost non-pad token, older versions the
+// current transformers takes the rightmost non-pad token, older releases the
 // token before the first pad, modulo the length. A sequence here is
 // ids = [EOS]+prompt+response+[EOS]; the model reads ids[:len-1] (the
 // Batch's inputs) and the score is taken at the last of them, the last
