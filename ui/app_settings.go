@@ -69,9 +69,9 @@ func (a *App) BetaStop() int { return betaStop(a.Draft.Beta) }
 // FieldErrors says whether any control holds an invalid value.
 func (a *App) FieldErrors() bool { return len(a.fieldErrs) > 0 }
 
-// LossInfo describes the draft's loss.
+// LossInfo describes the draft's first loss term.
 func (a *App) LossInfo() dpo.LossInfo {
-	info, _ := dpo.Info(a.Draft.Loss)
+	info, _ := dpo.Info(a.Draft.Terms()[0].Loss)
 	return info
 }
 

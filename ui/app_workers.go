@@ -33,6 +33,9 @@ func (a *App) DefaultWorkers() int {
 
 // DraftWorkers is the number of workers the next run asks for.
 func (a *App) DraftWorkers() int {
+	if a.Draft.CouplesBatch() { // aot sorts the whole batch: it cannot be split
+		return 1
+	}
 	if a.Workers > 0 {
 		return min(a.Workers, a.Cores())
 	}

@@ -9,7 +9,7 @@ import (
 // Charts are the page's line charts. They live as long as the page, so
 // that each keeps its measured width and hover point between renders.
 type Charts struct {
-	SFT, Loss, Rewards, Margins, Accuracy, GradNorm chart.LineChart
+	SFT, Loss, Rewards, Margins, Accuracy, GradNorm, Entropy chart.LineChart
 }
 
 // ChartCard is one chart with what the page shows around it.
@@ -27,6 +27,7 @@ func (c *Charts) Cards() []ChartCard {
 		{"margins", &c.Margins, "Chosen reward minus rejected reward: what DPO pushes up."},
 		{"accuracies", &c.Accuracy, "Share of the batch's pairs whose chosen answer has the higher reward."},
 		{"grad-norm", &c.GradNorm, "Size of the gradient before clipping: large while the policy moves fast."},
+		{"entropy", &c.Entropy, "Mean per-token entropy of the policy on the answers (TRL's entropy): a collapsing policy drives it down."},
 		{"sft", &c.SFT, "Phase 1: supervised fine-tuning builds the reference π_ref, which DPO then keeps frozen."},
 	}
 }
@@ -89,6 +90,7 @@ func (c *Charts) Update(a *App) {
 	set(&c.Accuracy, "Reward accuracy", "pairs ordered right", &dpoMax, []line{{"rewards/accuracies", "accuracy", chart.ColorAccuracy, false}})
 	c.Accuracy.YMin, c.Accuracy.YMax = &zero, &one
 	set(&c.GradNorm, "Gradient norm", "‖g‖ before clipping", &dpoMax, []line{{"grad_norm", "grad_norm", chart.ColorGradNorm, false}})
+	set(&c.Entropy, "Token entropy", "nats per token", &dpoMax, []line{{"entropy", "entropy", chart.ColorGradNorm, false}})
 	set(&c.SFT, "SFT loss (building the reference)", "NLL per token (nats)", &sftMax, []line{{"sft/loss", "SFT loss", chart.ColorLoss, false}})
 }
 

@@ -201,6 +201,8 @@ var chartMetrics = []chartMetric{
 	{"rewards/margins", func(m dpo.Metrics) float64 { return m.RewardsMargins }},
 	{"rewards/accuracies", func(m dpo.Metrics) float64 { return m.RewardsAccuracy }},
 	{"grad_norm", func(m dpo.Metrics) float64 { return m.GradNorm }},
+	{"entropy", func(m dpo.Metrics) float64 { return m.Entropy }},
+	{"mean_token_accuracy", func(m dpo.Metrics) float64 { return m.MeanTokenAccuracy }},
 }
 
 // RunLabel names a finished run by what differs between its settings and
@@ -217,7 +219,7 @@ func RunLabel(past, live session.Settings, number int) string {
 	add(past.Reference != live.Reference, map[string]string{
 		session.RefSFTChosen: "ref: SFT chosen", session.RefSFTBoth: "ref: SFT both", session.RefImported: "ref: imported",
 	}[past.Reference])
-	add(past.Loss != live.Loss, string(past.Loss))
+	add(past.Config.Config.String() != live.Config.Config.String(), past.Config.Config.String())
 	add(past.Beta != live.Beta, "β="+formatSetting(past.Beta))
 	add(past.LR != live.LR, "lr="+formatSetting(past.LR))
 	add(past.LabelSmoothing != live.LabelSmoothing, "ε="+formatSetting(past.LabelSmoothing))
@@ -232,7 +234,12 @@ func RunLabel(past, live session.Settings, number int) string {
 	add(past.WeightDecay != live.WeightDecay, "wd="+formatSetting(past.WeightDecay))
 	add(past.Clip != live.Clip, "clip="+formatSetting(past.Clip))
 	add(past.SimPOGamma != live.SimPOGamma, "γ="+formatSetting(past.SimPOGamma))
-	add(past.RPOAlpha != live.RPOAlpha, "α="+formatSetting(past.RPOAlpha))
+	add(past.DiscoPOPTau != live.DiscoPOPTau, "τ="+formatSetting(past.DiscoPOPTau))
+	add(fdiv(past) != fdiv(live), string(fdiv(past)))
+	add(past.FAlpha != live.FAlpha, "f-α="+formatSetting(past.FAlpha))
+	add(past.UseWeighting != live.UseWeighting, map[bool]string{true: "WPO", false: "no WPO"}[past.UseWeighting])
+	add(past.LDAlpha != live.LDAlpha, ldLabel(past.LDAlpha))
+	add(past.SyncRefModel != live.SyncRefModel || past.RefModelMixupAlpha != live.RefModelMixupAlpha || past.RefModelSyncSteps != live.RefModelSyncSteps, syncLabel(past))
 	add(past.ReferenceFree != live.ReferenceFree, map[bool]string{true: "reference-free", false: "with reference"}[past.ReferenceFree])
 	switch {
 	case len(diffs) == 0:
@@ -241,6 +248,28 @@ func RunLabel(past, live session.Settings, number int) string {
 		return strings.Join(diffs[:3], ", ") + ", …"
 	}
 	return strings.Join(diffs, ", ")
+}
+
+// fdiv is the run's f-divergence, reverse_kl when unset.
+func fdiv(s session.Settings) dpo.FDivergence {
+	if s.FDivergence == "" {
+		return dpo.FDivergences()[0]
+	}
+	return s.FDivergence
+}
+
+func ldLabel(l dpo.LDAlpha) string {
+	if !l.On {
+		return "no LD"
+	}
+	return "LD α=" + formatSetting(l.Alpha)
+}
+
+func syncLabel(s session.Settings) string {
+	if !s.SyncRefModel {
+		return "fixed π_ref"
+	}
+	return fmt.Sprintf("TR-DPO α=%s/%d", formatSetting(s.RefModelMixupAlpha), s.RefModelSyncSteps)
 }
 
 func batchLabel(n int) string {

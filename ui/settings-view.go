@@ -85,3 +85,12 @@ func (c *SettingsView) WorkersHint() string {
 	return fmt.Sprintf("Web Workers that split each step's batch: the same numbers, sooner on several cores (this device reports %s). Kept in this browser, not in share links.",
 		plural(c.App.Cores(), "core", "cores"))
 }
+
+// Combined says whether the draft's loss has more than one term.
+func (c *SettingsView) Combined() bool { return len(c.App.LossTerms()) > 1 }
+
+// ExtraTerms are the loss terms after the first.
+func (c *SettingsView) ExtraTerms() []LossTerm { return c.App.LossTerms()[1:] }
+
+// Ordinal numbers a loss term for people: 1 for the first.
+func (c *SettingsView) Ordinal(i int) string { return strconv.Itoa(i + 1) }

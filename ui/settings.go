@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"dpoplayground/core/dpo"
 	"dpoplayground/core/gpt"
 	"dpoplayground/core/session"
 	"dpoplayground/core/train"
@@ -87,14 +86,6 @@ func presetNames() []string {
 	return out
 }
 
-func lossNames() []string {
-	var out []string
-	for _, l := range dpo.Losses() {
-		out = append(out, string(l.Type))
-	}
-	return out
-}
-
 // settingFields are every control of the settings panel, by id.
 var settingFields = func() map[string]settingField {
 	fields := []settingField{
@@ -104,22 +95,6 @@ var settingFields = func() map[string]settingField {
 		intField("sft-steps", 0, 100000, func(s *session.Settings) *int { return &s.SFTSteps }),
 		intField("steps", 1, 100000, func(s *session.Settings) *int { return &s.Steps }),
 		floatField("beta", 0, 100, true, false, func(s *session.Settings) *float64 { return &s.Beta }),
-		{"loss", func(s session.Settings) string { return string(s.Loss) },
-			func(s *session.Settings, text string) error {
-				info, ok := dpo.Info(dpo.LossType(text))
-				if !ok {
-					return fmt.Errorf("%q is not one of %s", text, strings.Join(lossNames(), ", "))
-				}
-				s.Loss = info.Type
-				// Settings a loss does not take are dropped, as the core refuses them.
-				if !info.Smoothing {
-					s.LabelSmoothing = 0
-				}
-				if !info.UsesRef {
-					s.ReferenceFree = false
-				}
-				return nil
-			}},
 		floatField("label-smoothing", 0, 0.5, false, true, func(s *session.Settings) *float64 { return &s.LabelSmoothing }),
 		floatField("lr", 0, 10, true, true, func(s *session.Settings) *float64 { return &s.LR }),
 		intField("batch-size", 0, 10000, func(s *session.Settings) *int { return &s.BatchSize }),
@@ -146,7 +121,6 @@ var settingFields = func() map[string]settingField {
 		floatField("weight-decay", 0, 1, false, true, func(s *session.Settings) *float64 { return &s.WeightDecay }),
 		floatField("clip", 0, 1e6, false, false, func(s *session.Settings) *float64 { return &s.Clip }),
 		floatField("simpo-gamma", -100, 100, false, false, func(s *session.Settings) *float64 { return &s.SimPOGamma }),
-		floatField("rpo-alpha", 0, 100, false, false, func(s *session.Settings) *float64 { return &s.RPOAlpha }),
 		{"reference-free", func(s session.Settings) string { return strconv.FormatBool(s.ReferenceFree) },
 			func(s *session.Settings, text string) error {
 				b, err := strconv.ParseBool(text)
@@ -157,6 +131,7 @@ var settingFields = func() map[string]settingField {
 				return nil
 			}},
 	}
+	fields = append(fields, lossFields()...)
 	m := map[string]settingField{}
 	for _, f := range fields {
 		m[f.ID] = f

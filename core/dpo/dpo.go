@@ -278,7 +278,9 @@ func (c *Config) SetTerms(terms []Term) error {
 		w.W[i] = t.Weight
 		ones = ones && t.Weight == 1
 	}
-	if !ones {
+	if ones { // the zero Weights, so that equal configs compare equal
+		w = Weights{}
+	} else {
 		w.N = len(terms)
 	}
 	c.Loss, c.LossWeights, c.RPOAlpha = LossType(strings.Join(names, ",")), w, 0
