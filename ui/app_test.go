@@ -350,7 +350,9 @@ func TestShareLinkRoundTrip(t *testing.T) {
 	b, h := newApp(false)
 	b.Start(link[strings.IndexByte(link, '#'):])
 	if b.Draft != a.Draft || b.PresetName != "politeness" {
-		bj, _ := json.Marshal(b.Draft); aj, _ := json.Marshal(a.Draft); t.Errorf("opened link: %s\nwant %s", bj, aj)
+		bj, _ := json.Marshal(b.Draft)
+		aj, _ := json.Marshal(a.Draft)
+		t.Errorf("opened link: %s\nwant %s", bj, aj)
 	}
 	if h.fragment != "" || !strings.Contains(h.storage[storageKey], `"beta":0.5`) {
 		t.Errorf("fragment %q, saved %q", h.fragment, h.storage[storageKey])

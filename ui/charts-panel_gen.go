@@ -18,7 +18,7 @@ func (c *ChartsPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 	_ = vgiterkey
 	var vgn *vugu.VGNode
 	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "section", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "panel charts-panel"}, vugu.VGAttribute{Namespace: "", Key: "aria-labelledby", Val: "charts-title"}}}
-	vgout.Out = append(vgout.Out, vgn)	// root for output
+	vgout.Out = append(vgout.Out, vgn) // root for output
 	{
 		vgparent := vgn
 		_ = vgparent
@@ -54,8 +54,8 @@ func (c *ChartsPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "button"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "clear-runs"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "btn small"}}}
 					vgparent.AppendChild(vgn)
 					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType:	"click",
-						Func:		func(event vugu.DOMEvent) { c.App.ClearRuns() },
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.App.ClearRuns() },
 						// TODO: implement capture, etc. mostly need to decide syntax
 					})
 					{
@@ -121,8 +121,8 @@ func (c *ChartsPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						vgparent.AppendChild(vgn)
 						vgn.AddAttrInterface("aria-label", "Download the "+card.Chart.Title+" chart as SVG")
 						vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-							EventType:	"click",
-							Func:		func(event vugu.DOMEvent) { c.download(card) },
+							EventType: "click",
+							Func:      func(event vugu.DOMEvent) { c.download(card) },
 							// TODO: implement capture, etc. mostly need to decide syntax
 						})
 						{

@@ -18,7 +18,7 @@ func (c *DataView) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 	_ = vgiterkey
 	var vgn *vugu.VGNode
 	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "section", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "panel data-panel"}, vugu.VGAttribute{Namespace: "", Key: "aria-labelledby", Val: "data-title"}}}
-	vgout.Out = append(vgout.Out, vgn)	// root for output
+	vgout.Out = append(vgout.Out, vgn) // root for output
 	{
 		vgparent := vgn
 		_ = vgparent
@@ -80,8 +80,8 @@ func (c *DataView) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgn.AddAttrInterface("title", p.Description)
 				vgn.SetInnerHTML(p.Title)
 				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-					EventType:	"click",
-					Func:		func(event vugu.DOMEvent) { c.App.LoadPreset(p.Name) },
+					EventType: "click",
+					Func:      func(event vugu.DOMEvent) { c.App.LoadPreset(p.Name) },
 					// TODO: implement capture, etc. mostly need to decide syntax
 				})
 			}
@@ -101,23 +101,23 @@ func (c *DataView) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgparent.AppendChild(vgn)
 		vgn.AddAttrInterface("class", c.DropClass())
 		vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-			EventType:	"dragenter",
-			Func:		func(event vugu.DOMEvent) { c.dragOver(event) },
+			EventType: "dragenter",
+			Func:      func(event vugu.DOMEvent) { c.dragOver(event) },
 			// TODO: implement capture, etc. mostly need to decide syntax
 		})
 		vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-			EventType:	"dragover",
-			Func:		func(event vugu.DOMEvent) { c.dragOver(event) },
+			EventType: "dragover",
+			Func:      func(event vugu.DOMEvent) { c.dragOver(event) },
 			// TODO: implement capture, etc. mostly need to decide syntax
 		})
 		vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-			EventType:	"dragleave",
-			Func:		func(event vugu.DOMEvent) { c.dragLeave(event) },
+			EventType: "dragleave",
+			Func:      func(event vugu.DOMEvent) { c.dragLeave(event) },
 			// TODO: implement capture, etc. mostly need to decide syntax
 		})
 		vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-			EventType:	"drop",
-			Func:		func(event vugu.DOMEvent) { c.drop(event) },
+			EventType: "drop",
+			Func:      func(event vugu.DOMEvent) { c.drop(event) },
 			// TODO: implement capture, etc. mostly need to decide syntax
 		})
 		{
@@ -134,8 +134,8 @@ func (c *DataView) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn.AddAttrInterface("aria-invalid", c.Invalid())
 			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-				EventType:	"input",
-				Func:		func(event vugu.DOMEvent) { c.App.SetPairsText(event.PropString("target", "value")) },
+				EventType: "input",
+				Func:      func(event vugu.DOMEvent) { c.App.SetPairsText(event.PropString("target", "value")) },
 				// TODO: implement capture, etc. mostly need to decide syntax
 			})
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n\t\t"}
@@ -165,8 +165,8 @@ func (c *DataView) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "file"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "pairs-file"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "visually-hidden-input"}, vugu.VGAttribute{Namespace: "", Key: "accept", Val: ".jsonl,.json,.csv,.tsv,.txt,text/plain,application/json,text/csv"}}}
 				vgparent.AppendChild(vgn)
 				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-					EventType:	"change",
-					Func:		func(event vugu.DOMEvent) { c.pick(event) },
+					EventType: "change",
+					Func:      func(event vugu.DOMEvent) { c.pick(event) },
 					// TODO: implement capture, etc. mostly need to decide syntax
 				})
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n\t\t\t"}
@@ -244,8 +244,8 @@ func (c *DataView) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgparent.AppendChild(vgn)
 		vgn.AddAttrInterface("open", c.HelpOpen)
 		vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-			EventType:	"toggle",
-			Func:		func(event vugu.DOMEvent) { c.HelpOpen = event.PropBool("target", "open") },
+			EventType: "toggle",
+			Func:      func(event vugu.DOMEvent) { c.HelpOpen = event.PropBool("target", "open") },
 			// TODO: implement capture, etc. mostly need to decide syntax
 		})
 		{

@@ -18,7 +18,7 @@ func (c *PairsPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 	_ = vgiterkey
 	var vgn *vugu.VGNode
 	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "section", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "panel pairs-panel"}, vugu.VGAttribute{Namespace: "", Key: "aria-labelledby", Val: "pairs-title"}}}
-	vgout.Out = append(vgout.Out, vgn)	// root for output
+	vgout.Out = append(vgout.Out, vgn) // root for output
 	{
 		vgparent := vgn
 		_ = vgparent
@@ -104,8 +104,8 @@ func (c *PairsPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 								vgparent.AppendChild(vgn)
 								vgn.AddAttrInterface("class", c.RowClass(row))
 								vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-									EventType:	"click",
-									Func:		func(event vugu.DOMEvent) { c.App.SelectPair(row.Index) },
+									EventType: "click",
+									Func:      func(event vugu.DOMEvent) { c.App.SelectPair(row.Index) },
 									// TODO: implement capture, etc. mostly need to decide syntax
 								})
 								{
@@ -175,8 +175,8 @@ func (c *PairsPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 							vgparent.AppendChild(vgn)
 							vgn.AddAttrInterface("disabled", c.App.PairPage == 0)
 							vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-								EventType:	"click",
-								Func:		func(event vugu.DOMEvent) { c.App.SetPairPage(c.App.PairPage - 1) },
+								EventType: "click",
+								Func:      func(event vugu.DOMEvent) { c.App.SetPairPage(c.App.PairPage - 1) },
 								// TODO: implement capture, etc. mostly need to decide syntax
 							})
 							{
@@ -196,8 +196,8 @@ func (c *PairsPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 							vgparent.AppendChild(vgn)
 							vgn.AddAttrInterface("disabled", c.App.PairPage >= c.App.PageCount()-1)
 							vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-								EventType:	"click",
-								Func:		func(event vugu.DOMEvent) { c.App.SetPairPage(c.App.PairPage + 1) },
+								EventType: "click",
+								Func:      func(event vugu.DOMEvent) { c.App.SetPairPage(c.App.PairPage + 1) },
 								// TODO: implement capture, etc. mostly need to decide syntax
 							})
 							{
@@ -224,7 +224,7 @@ func (c *PairsPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						vgcomp = new(PairView)
 						vgin.BuildEnv.WireComponent(vgcomp)
 					}
-					vgin.BuildEnv.UseComponent(vgcompKey, vgcomp)	// ensure we can use this in the cache next time around
+					vgin.BuildEnv.UseComponent(vgcompKey, vgcomp) // ensure we can use this in the cache next time around
 					vgcomp.App = c.App
 					vgout.Components = append(vgout.Components, vgcomp)
 					vgn = &vugu.VGNode{Component: vgcomp}

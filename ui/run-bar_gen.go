@@ -18,7 +18,7 @@ func (c *RunBar) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 	_ = vgiterkey
 	var vgn *vugu.VGNode
 	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "section", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "runbar"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Training controls and status"}}}
-	vgout.Out = append(vgout.Out, vgn)	// root for output
+	vgout.Out = append(vgout.Out, vgn) // root for output
 	{
 		vgparent := vgn
 		_ = vgparent
@@ -36,8 +36,8 @@ func (c *RunBar) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.AddAttrInterface("disabled", !c.App.CanTrain())
 			vgn.AddAttrInterface("title", c.App.BlockReason())
 			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-				EventType:	"click",
-				Func:		func(event vugu.DOMEvent) { c.App.Train() },
+				EventType: "click",
+				Func:      func(event vugu.DOMEvent) { c.App.Train() },
 				// TODO: implement capture, etc. mostly need to decide syntax
 			})
 			{
@@ -62,8 +62,8 @@ func (c *RunBar) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn.AddAttrInterface("disabled", !c.App.CanPause())
 			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-				EventType:	"click",
-				Func:		func(event vugu.DOMEvent) { c.App.Pause() },
+				EventType: "click",
+				Func:      func(event vugu.DOMEvent) { c.App.Pause() },
 				// TODO: implement capture, etc. mostly need to decide syntax
 			})
 			{
@@ -98,8 +98,8 @@ func (c *RunBar) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn.AddAttrInterface("disabled", !c.App.CanStep())
 			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-				EventType:	"click",
-				Func:		func(event vugu.DOMEvent) { c.App.StepOnce() },
+				EventType: "click",
+				Func:      func(event vugu.DOMEvent) { c.App.StepOnce() },
 				// TODO: implement capture, etc. mostly need to decide syntax
 			})
 			{
@@ -134,8 +134,8 @@ func (c *RunBar) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn.AddAttrInterface("disabled", !c.App.CanReset())
 			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-				EventType:	"click",
-				Func:		func(event vugu.DOMEvent) { c.App.Reset() },
+				EventType: "click",
+				Func:      func(event vugu.DOMEvent) { c.App.Reset() },
 				// TODO: implement capture, etc. mostly need to decide syntax
 			})
 			{
