@@ -26,6 +26,8 @@ usage:
   dpo train  -data FILE -out DIR [flags]   SFT then DPO; see dpo train -h
   dpo eval   -policy DIR -ref DIR -data FILE [flags]
   dpo sample -model DIR -prompt TEXT [flags]
+  dpo reward -data FILE -out DIR [flags]   reward model (GPT2ForSequenceClassification)
+  dpo reward -score -model DIR -prompt TEXT -completion TEXT
   dpo bench  [-preset micro] [-json]       speed benchmark; see dpo bench -h
 
 DIR is a Hugging Face model folder (config.json + model.safetensors).
@@ -53,10 +55,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"eval":   cmdEval,
 		"sample": cmdSample,
 		"bench":  cmdBench,
+		"reward": cmdReward,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval, sample or bench)\n", args[0])
+		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval, sample, bench or reward)\n", args[0])
 		return 2
 	}
 	if err := cmd(args[1:], stdout, stderr); err != nil {

@@ -86,6 +86,8 @@ type acts struct {
 	dhead      []float32 // (M, C)
 	attScratch []float32 // (longest segment)²
 	targets    []int32   // (M) targets of the scored positions
+	headDone   bool      // the last forward pass ran the LM head
+	hidden     []float32 // (K, C) ln_f rows gathered by Hidden
 }
 
 // reserve sizes the buffers for a batch of n tokens, m scored positions and
@@ -140,34 +142,13 @@ func (m *Model) reserveBackward(n, scored int) {
 // Forward runs the model over b and returns the log-probabilities of the
 // scored targets. It keeps the activations for Backward.
 func (m *Model) Forward(b *Batch) (*Output, error) {
-	if mx := b.MaxLen(); mx > m.Cfg.NPositions {
-		return nil, fmt.Errorf("gpt: a sequence of %d inputs exceeds the context of %d positions", mx, m.Cfg.NPositions)
+	M := len(b.Scored)
+	if err := m.forwardBody(b, M); err != nil {
+		return nil, err
 	}
-	if b.NumSeqs() == 0 {
-		return nil, fmt.Errorf("gpt: empty batch")
-	}
-	C, NH := m.Cfg.NEmbd, m.Cfg.NHead
-	N, M := b.NumTokens(), len(b.Scored)
-	m.reserve(N, M, tensor.AttentionSize(b.Segs, NH), b.MaxLen())
+	C := m.Cfg.NEmbd
 	a, p := &m.acts, m.Params
-
-	tensor.Embed(a.enc, b.Inputs, b.Pos, p.Wte, p.Wpe, N, C)
-	x := a.enc
-	for l := range p.H {
-		w, la := &p.H[l], &a.layers[l]
-		tensor.LayerNorm(la.ln1, la.ln1Mean, la.ln1Rstd, x, w.Ln1W, w.Ln1B, N, C)
-		tensor.Linear(la.qkv, la.ln1, w.AttnW, w.AttnB, N, C, 3*C)
-		tensor.Attention(la.atty, la.att, la.qkv, b.Segs, C, NH)
-		tensor.Linear(a.proj, la.atty, w.AttnProjW, w.AttnProjB, N, C, C)
-		tensor.Add(la.res2, x, a.proj[:N*C])
-		tensor.LayerNorm(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.Ln2W, w.Ln2B, N, C)
-		tensor.Linear(la.fch, la.ln2, w.FcW, w.FcB, N, C, 4*C)
-		tensor.GELUKeep(a.gelu, la.geluTh, la.fch)
-		tensor.Linear(a.proj, a.gelu, w.FcProjW, w.FcProjB, N, 4*C, C)
-		tensor.Add(la.res3, la.res2, a.proj[:N*C])
-		x = la.res3
-	}
-	tensor.LayerNorm(a.lnf, a.lnfMean, a.lnfRstd, x, p.LnfW, p.LnfB, N, C)
+	m.acts.headDone = true
 	targets := m.scoredTargets(b)
 	for i, t := range b.Scored {
 		copy(a.head[i*C:i*C+C], a.lnf[int(t)*C:int(t)*C+C])
@@ -191,6 +172,40 @@ func (m *Model) Forward(b *Batch) (*Output, error) {
 	return o, nil
 }
 
+// forwardBody runs the blocks and ln_f over b, sizing the buffers for
+// scored LM-head rows (0 when the head is skipped).
+func (m *Model) forwardBody(b *Batch, scored int) error {
+	if mx := b.MaxLen(); mx > m.Cfg.NPositions {
+		return fmt.Errorf("gpt: a sequence of %d inputs exceeds the context of %d positions", mx, m.Cfg.NPositions)
+	}
+	if b.NumSeqs() == 0 {
+		return fmt.Errorf("gpt: empty batch")
+	}
+	C, NH := m.Cfg.NEmbd, m.Cfg.NHead
+	N := b.NumTokens()
+	m.reserve(N, scored, tensor.AttentionSize(b.Segs, NH), b.MaxLen())
+	a, p := &m.acts, m.Params
+	a.headDone = false
+	tensor.Embed(a.enc, b.Inputs, b.Pos, p.Wte, p.Wpe, N, C)
+	x := a.enc
+	for l := range p.H {
+		w, la := &p.H[l], &a.layers[l]
+		tensor.LayerNorm(la.ln1, la.ln1Mean, la.ln1Rstd, x, w.Ln1W, w.Ln1B, N, C)
+		tensor.Linear(la.qkv, la.ln1, w.AttnW, w.AttnB, N, C, 3*C)
+		tensor.Attention(la.atty, la.att, la.qkv, b.Segs, C, NH)
+		tensor.Linear(a.proj, la.atty, w.AttnProjW, w.AttnProjB, N, C, C)
+		tensor.Add(la.res2, x, a.proj[:N*C])
+		tensor.LayerNorm(la.ln2, la.ln2Mean, la.ln2Rstd, la.res2, w.Ln2W, w.Ln2B, N, C)
+		tensor.Linear(la.fch, la.ln2, w.FcW, w.FcB, N, C, 4*C)
+		tensor.GELUKeep(a.gelu, la.geluTh, la.fch)
+		tensor.Linear(a.proj, a.gelu, w.FcProjW, w.FcProjB, N, 4*C, C)
+		tensor.Add(la.res3, la.res2, a.proj[:N*C])
+		x = la.res3
+	}
+	tensor.LayerNorm(a.lnf, a.lnfMean, a.lnfRstd, x, p.LnfW, p.LnfB, N, C)
+	return nil
+}
+
 // scoredTargets gathers the targets of the scored positions (kept for Backward).
 func (m *Model) scoredTargets(b *Batch) []int32 {
 	m.acts.targets = tensor.Grow(m.acts.targets, len(b.Scored))
@@ -208,24 +223,43 @@ func (m *Model) Backward(b *Batch, dTok []float32) {
 	if m.Grads == nil {
 		panic("gpt: Backward on a model without gradients (call EnableGrads)")
 	}
-	C, NH := m.Cfg.NEmbd, m.Cfg.NHead
+	C := m.Cfg.NEmbd
 	N, M := b.NumTokens(), len(b.Scored)
 	if len(dTok) != M {
 		panic(fmt.Sprintf("gpt: Backward: %d gradients for %d scored positions", len(dTok), M))
 	}
 	m.reserveBackward(N, M)
+	dlnf := m.acts.dtmp[:N*C]
+	clear(dlnf)
+	m.headBackward(b, dTok, dlnf)
+	m.backwardBody(b, dlnf)
+}
+
+// headBackward adds into dlnf (N, C) and g.Wte the gradient through the LM
+// head of L = Σ_i dTok[i]·TokenLogp[i]. It overwrites the logits.
+func (m *Model) headBackward(b *Batch, dTok, dlnf []float32) {
+	if !m.acts.headDone {
+		panic("gpt: LM-head gradient after a Forward that skipped the head")
+	}
+	C, M := m.Cfg.NEmbd, len(b.Scored)
 	a, p, g := &m.acts, m.Params, m.Grads
 	targets := m.acts.targets[:M]
-
 	// Head: logits = head·wteᵀ, then log-softmax. dlogits overwrites logits.
 	tensor.LogSoftmaxGatherBackward(a.logits, a.logits, a.lse, targets, dTok, M, VocabSize)
 	tensor.MatMul(a.dhead, a.logits, p.Wte, M, VocabSize, C, false)
 	tensor.MatMulAT(g.Wte, a.logits, a.head, VocabSize, M, C)
-	dlnf := a.dtmp[:N*C]
-	clear(dlnf)
 	for i, t := range b.Scored {
 		tensor.AddTo(dlnf[int(t)*C:int(t)*C+C], a.dhead[i*C:i*C+C])
 	}
+}
+
+// backwardBody adds into m.Grads the gradient of everything below the LM
+// head, given dlnf (N, C), the gradient with respect to ln_f's output.
+// dlnf must not alias the model's buffers other than dtmp.
+func (m *Model) backwardBody(b *Batch, dlnf []float32) {
+	C, NH := m.Cfg.NEmbd, m.Cfg.NHead
+	N := b.NumTokens()
+	a, p, g := &m.acts, m.Params, m.Grads
 	last := a.enc
 	if n := len(a.layers); n > 0 {
 		last = a.layers[n-1].res3
