@@ -6,25 +6,10 @@ import (
 	"math"
 
 	"dpoplayground/core/gpt"
+	"dpoplayground/core/reward"
 	"dpoplayground/core/tensor"
 	"dpoplayground/core/train"
 )
-
-// ScalarModel is a GPT body with a scalar head (Hugging Face's score,
-// Linear(n_embd → 1)) read at the hidden state of each scored position of a
-// batch: the reward model, and the value model PPO trains from it.
-type ScalarModel interface {
-	// Values runs the model over b and returns one value per scored
-	// position (owned by the model until its next call), keeping what
-	// Backward needs.
-	Values(b *gpt.Batch) ([]float32, error)
-	// Backward adds into Grads the gradient of Σ_i dValues[i]·values[i] for
-	// the batch of the last Values.
-	Backward(b *gpt.Batch, dValues []float32)
-	// Weights and Grads are the parameters and their gradient, flat.
-	Weights() []float32
-	Grads() []float32
-}
 
 // Metrics are one PPO update's numbers under TRL's names. Means over
 // tokens are over the completions' tokens (TRL also averages the padding of
@@ -84,9 +69,9 @@ type Trainer struct {
 
 	policy   *gpt.Model
 	ref      *gpt.Model
-	reward   ScalarModel
-	value    ScalarModel
-	rewardN  int // reward parameters, for ModelBytes
+	reward   *reward.Model
+	value    *ValueModel
+	scores   []float64
 	popt     *train.AdamW
 	vopt     *train.AdamW
 	sampler  *Sampler
@@ -104,7 +89,7 @@ type Trainer struct {
 	batch  gpt.Batch
 	ids    []int32
 	dTok   []float32
-	dVal   []float32
+	dVal   []float64
 	mbIdx  []int
 	tokens []float64 // flat per-token and per-step scratch of the rollout batch
 	steps  []float64
@@ -125,11 +110,9 @@ type rollout struct {
 }
 
 // New prepares PPO over prompts (each [EOS] + prompt bytes) from the frozen
-// reference (the policy's start), the frozen reward model and the value
-// model, which the trainer updates in place (it starts as a copy of the
-// reward model, which the caller makes). rewardParams is the reward model's
-// parameter count, for ModelBytes.
-func New(cfg Config, prompts [][]int32, ref *gpt.Params, reward, value ScalarModel) (*Trainer, error) {
+// reference (the policy starts as a copy) and the frozen reward model (the
+// value model starts as a copy).
+func New(cfg Config, prompts [][]int32, ref *gpt.Params, rm *reward.Model) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -145,13 +128,16 @@ func New(cfg Config, prompts [][]int32, ref *gpt.Params, reward, value ScalarMod
 			return nil, fmt.Errorf("ppo: prompt %d has %d tokens, which leaves no room in the context of %d", i+1, len(p), npos)
 		}
 	}
-	t := &Trainer{cfg: cfg, prompts: prompts, reward: reward, value: value, rewardN: len(reward.Weights()),
+	if rm.Cfg != ref.Cfg {
+		return nil, fmt.Errorf("ppo: the reward model (%+v) and the reference (%+v) differ in shape", rm.Cfg, ref.Cfg)
+	}
+	t := &Trainer{cfg: cfg, prompts: prompts, reward: rm, value: NewValueModel(rm),
 		rng: gpt.NewRand(cfg.Seed ^ 0x9e0), temp: cfg.Temperature + 1e-7}
 	t.policy = gpt.NewModel(ref.Clone())
 	t.policy.EnableGrads()
 	t.ref = gpt.NewModel(ref)
 	t.popt = train.NewAdamW(len(ref.Data), cfg.WeightDecay)
-	t.vopt = train.NewAdamW(len(value.Weights()), cfg.WeightDecay)
+	t.vopt = train.NewAdamW(len(t.value.Weights()), cfg.WeightDecay)
 	var err error
 	if t.sampler, err = NewSampler(t.policy.Params, cfg.Temperature, cfg.ResponseLength, cfg.Seed); err != nil {
 		return nil, err
@@ -160,7 +146,16 @@ func New(cfg Config, prompts [][]int32, ref *gpt.Params, reward, value ScalarMod
 	for i := range t.order {
 		t.order[i] = i
 	}
+	// Buffers at their largest, so that no update allocates.
+	n := cfg.ResponseLength + 1
 	t.rollouts = make([]rollout, cfg.BatchSize)
+	for i := range t.rollouts {
+		r := &t.rollouts[i]
+		r.Tokens, r.Logps = make([]int32, 0, n), make([]float64, 0, n)
+		r.refLogps, r.kl, r.values = make([]float64, 0, n), make([]float64, 0, n), make([]float64, 0, n)
+		r.rewards, r.adv, r.returns = make([]float64, 0, n), make([]float64, 0, n), make([]float64, 0, n)
+	}
+	t.ids = make([]int32, 0, npos+1)
 	return t, nil
 }
 
@@ -186,7 +181,7 @@ func (t *Trainer) Passes() Passes { return t.passes }
 // AdamW moments (4 float32 per parameter), reference and reward model.
 func (t *Trainer) ModelBytes() ModelBytes {
 	return ModelBytes{Policy: 16 * len(t.policy.Params.Data), Reference: 4 * len(t.ref.Params.Data),
-		Reward: 4 * t.rewardN, Value: 16 * len(t.value.Weights())}
+		Reward: 4 * len(t.reward.Data), Value: 16 * len(t.value.Weights())}
 }
 
 // nextPrompts picks the rollout batch's prompts: the next BatchSize of a
@@ -206,13 +201,28 @@ func (t *Trainer) Step() (StepResult, error) {
 	if t.Done() {
 		return StepResult{}, ErrDone
 	}
+	m, err := t.collect()
+	if err != nil {
+		return StepResult{}, err
+	}
+	if err := t.optimise(&m); err != nil {
+		return StepResult{}, err
+	}
+	t.step++
+	m.Episode = t.episode
+	return StepResult{Step: t.step, Metrics: m}, nil
+}
+
+// collect samples the rollout batch and computes its rewards, advantages
+// and returns, and the metrics of the rollouts.
+func (t *Trainer) collect() (Metrics, error) {
 	t.nextPrompts()
 	npos := t.policy.Cfg.NPositions
 	longest := 0
 	for i := range t.rollouts {
 		r := &t.rollouts[i]
 		if err := t.sampler.Sample(&r.Completion, npos); err != nil {
-			return StepResult{}, err
+			return Metrics{}, err
 		}
 		t.passes.Sampled += len(r.Tokens)
 		longest = max(longest, len(r.Tokens))
@@ -227,15 +237,9 @@ func (t *Trainer) Step() (StepResult, error) {
 		}
 	}
 	if err := t.score(); err != nil {
-		return StepResult{}, err
+		return Metrics{}, err
 	}
-	m := t.advantages()
-	if err := t.optimise(&m); err != nil {
-		return StepResult{}, err
-	}
-	t.step++
-	m.Episode = t.episode
-	return StepResult{Step: t.step, Metrics: m}, nil
+	return t.advantages(), nil
 }
 
 // score computes the reference log-probs, the scores and the values of the
@@ -257,23 +261,25 @@ func (t *Trainer) score() error {
 			k++
 		}
 	}
-	// The reward model reads the last token of each completion.
+	// The reward model reads the last input: the completion's last token
+	// once an EOS target follows it.
 	t.batch.Reset()
 	for i := range t.rollouts {
 		r := &t.rollouts[i]
 		t.ids = append(r.IDs(t.ids), gpt.EOS)
-		if err := t.batch.Add(t.ids, len(t.ids)-2); err != nil {
+		if err := t.batch.Add(t.ids, len(r.Prompt)-1); err != nil {
 			return err
 		}
 	}
-	scores, err := t.reward.Values(&t.batch)
+	scores, err := t.reward.ScoreBatch(t.scores, &t.batch)
+	t.scores = scores
 	if err != nil {
 		return err
 	}
 	t.passes.Forward += len(t.rollouts)
 	for i := range t.rollouts {
 		r := &t.rollouts[i]
-		r.score = PenalisedScore(float64(scores[i]), r.Stopped, t.cfg.MissingEOSPenalty)
+		r.score = PenalisedScore(scores[i], r.Stopped, t.cfg.MissingEOSPenalty)
 	}
 	vals, err := t.values(t.mbIdx)
 	if err != nil {
@@ -284,7 +290,7 @@ func (t *Trainer) score() error {
 		r := &t.rollouts[i]
 		r.values = tensor.Grow(r.values, r.steps)
 		for j := range r.values {
-			r.values[j] = float64(vals[k])
+			r.values[j] = vals[k]
 			k++
 		}
 	}
@@ -315,7 +321,7 @@ func (t *Trainer) addPolicyBatch(idx []int) error {
 // values runs the value model over the completions idx: a value per step,
 // the step after the last token reading that token (a final EOS is appended
 // as the target no one scores, so that the last token is an input).
-func (t *Trainer) values(idx []int) ([]float32, error) {
+func (t *Trainer) values(idx []int) ([]float64, error) {
 	t.batch.Reset()
 	for _, i := range idx {
 		r := &t.rollouts[i]
@@ -446,8 +452,7 @@ func (t *Trainer) optimise(m *Metrics) error {
 	mb := c.BatchSize / c.NumMiniBatches
 	updates := c.NumPPOEpochs * c.NumMiniBatches
 	t.stats = tensor.Grow(t.stats, updates)
-	perm := t.order[:0:0]
-	perm = allRollouts(len(t.rollouts), &t.mbIdx)
+	perm := allRollouts(len(t.rollouts), &t.mbIdx)
 	lr := c.LearningRate
 	u := 0
 	for range c.NumPPOEpochs {
@@ -527,10 +532,10 @@ func (t *Trainer) lossGrad(idx []int) (minibatchStats, error) {
 		return s, err
 	}
 	t.temper(t.policy.Params)
-	defer t.untemper(t.policy.Params)
 	t.passes.Forward += len(idx)
 	o, err := t.policy.Forward(&t.batch)
 	if err != nil {
+		t.untemper(t.policy.Params)
 		return s, err
 	}
 	nTok := len(o.TokenLogp)
@@ -579,13 +584,13 @@ func (t *Trainer) lossGrad(idx []int) (minibatchStats, error) {
 	for _, i := range idx {
 		r := &t.rollouts[i]
 		for j := range r.steps {
-			loss, d, cl := ValueLoss(float64(vals[k]), r.values[j], r.returns[j], c.ClipRangeValue)
+			loss, d, cl := ValueLoss(vals[k], r.values[j], r.returns[j], c.ClipRangeValue)
 			s.vfLoss += loss
 			if cl {
 				clipped++
 			}
 			// loss = pg_loss + vf_coef·½·mean(vf_losses)
-			t.dVal[k] = float32(c.VFCoef * 0.5 * d / float64(nSteps))
+			t.dVal[k] = c.VFCoef * 0.5 * d / float64(nSteps)
 			k++
 		}
 	}
