@@ -12,6 +12,7 @@ import (
 	"github.com/vugu/vugu/domrender"
 
 	"dpoplayground/core/data"
+	"dpoplayground/core/dpo"
 	"dpoplayground/core/session"
 	"dpoplayground/wasm/worker/protocol"
 )
@@ -133,8 +134,8 @@ func TestPageHooksAndFirstState(t *testing.T) {
 	if p.metric("phase") != "idle" || p.metric("step") != "0" {
 		t.Errorf("phase %q, step %q", p.metric("phase"), p.metric("step"))
 	}
-	if n := p.doc.Call("querySelectorAll", "#loss option").Length(); n != 7 {
-		t.Errorf("%d losses offered, want every loss of the core (7)", n)
+	if n, want := p.doc.Call("querySelectorAll", "#loss option").Length(), len(dpo.Losses()); n != want {
+		t.Errorf("%d losses offered, want every loss of the core (%d)", n, want)
 	}
 	if !strings.Contains(p.text(".privacy"), "nothing is sent anywhere") {
 		t.Error("the page does not say that nothing is sent")
@@ -142,8 +143,8 @@ func TestPageHooksAndFirstState(t *testing.T) {
 	if p.q("#pause").Get("disabled").Bool() != true || p.q("#train").Get("disabled").Bool() {
 		t.Error("Pause enabled or Train disabled before training")
 	}
-	if n := p.doc.Call("querySelectorAll", ".chart-card svg").Length(); n != 6 {
-		t.Errorf("%d charts", n)
+	if n, want := p.doc.Call("querySelectorAll", ".chart-card svg").Length(), len((&Charts{}).Cards()); n != want {
+		t.Errorf("%d charts, want %d", n, want)
 	}
 }
 
