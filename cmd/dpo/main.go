@@ -5,6 +5,8 @@
 //	dpo train  -data FILE -out DIR [-policy DIR -ref DIR | -preset micro -sft-steps N] ...
 //	dpo eval   -policy DIR -ref DIR -data FILE [-beta 0.1] [-loss sigmoid[,sft] -loss-weights 1,0.005] [-json]
 //	dpo sample -model DIR -prompt TEXT [-temperature 0] [-top-k 0] [-max-tokens 64]
+//	dpo rlhf   -data FILE -out DIR [-sft-steps N -rm-steps N -ppo-steps N -kl-coef 0.05 ...] [-json]
+//	dpo race   -data FILE [-steps N -rm-steps N -ppo-steps N ...] [-json]
 //	dpo bench  [-preset micro] [-json] [-compare FILE]
 //
 // Model folders are Hugging Face's (config.json + model.safetensors) and load
@@ -28,6 +30,8 @@ usage:
   dpo sample -model DIR -prompt TEXT [flags]
   dpo reward -data FILE -out DIR [flags]   reward model (GPT2ForSequenceClassification)
   dpo reward -score -model DIR -prompt TEXT -completion TEXT
+  dpo rlhf   -data FILE -out DIR [flags]   SFT, reward model, then PPO; see dpo rlhf -h
+  dpo race   -data FILE [flags]            DPO against RLHF from the same π_ref; see dpo race -h
   dpo bench  [-preset micro] [-json]       speed benchmark; see dpo bench -h
 
 Losses (-loss, one name or a comma list summed with -loss-weights, as TRL's
@@ -63,10 +67,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"sample": cmdSample,
 		"bench":  cmdBench,
 		"reward": cmdReward,
+		"rlhf":   cmdRLHF,
+		"race":   cmdRace,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval, sample, bench or reward)\n", args[0])
+		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval, sample, bench, reward, rlhf or race)\n", args[0])
 		return 2
 	}
 	if err := cmd(args[1:], stdout, stderr); err != nil {
