@@ -8,6 +8,7 @@
 //	dpo rlhf   -data FILE -out DIR [-sft-steps N -rm-steps N -ppo-steps N -kl-coef 0.05 ...] [-json]
 //	dpo race   -data FILE [-steps N -rm-steps N -ppo-steps N ...] [-json]
 //	dpo bench  [-preset micro] [-json] [-compare FILE]
+//	dpo pretrain -out DIR [-preset micro] [-steps N] [-resume DIR] [-f16] ...
 //
 // Model folders are Hugging Face's (config.json + model.safetensors) and load
 // in transformers.GPT2LMHeadModel.from_pretrained.
@@ -33,6 +34,7 @@ usage:
   dpo rlhf   -data FILE -out DIR [flags]   SFT, reward model, then PPO; see dpo rlhf -h
   dpo race   -data FILE [flags]            DPO against RLHF from the same π_ref; see dpo race -h
   dpo bench  [-preset micro] [-json]       speed benchmark; see dpo bench -h
+  dpo pretrain -out DIR [flags]            base model on the generated corpus; see dpo pretrain -h
 
 Losses (-loss, one name or a comma list summed with -loss-weights, as TRL's
 loss_type and loss_weights; train and eval):
@@ -62,17 +64,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) error{
-		"train":  cmdTrain,
-		"eval":   cmdEval,
-		"sample": cmdSample,
-		"bench":  cmdBench,
-		"reward": cmdReward,
-		"rlhf":   cmdRLHF,
-		"race":   cmdRace,
+		"train":    cmdTrain,
+		"eval":     cmdEval,
+		"sample":   cmdSample,
+		"bench":    cmdBench,
+		"reward":   cmdReward,
+		"rlhf":     cmdRLHF,
+		"race":     cmdRace,
+		"pretrain": cmdPretrain,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval, sample, bench, reward, rlhf or race)\n", args[0])
+		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval, sample, bench, reward, rlhf, race or pretrain)\n", args[0])
 		return 2
 	}
 	if err := cmd(args[1:], stdout, stderr); err != nil {

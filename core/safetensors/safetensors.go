@@ -45,7 +45,7 @@ type Tensor struct {
 	Shape []int
 	Data  []float32
 	// DType is the dtype the file stored ("F32", "F16", "BF16" or "F64");
-	// Write ignores it and always writes F32.
+	// Write and WriteAs ignore it (WriteAs takes the dtype to store).
 	DType string
 }
 

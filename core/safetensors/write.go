@@ -19,7 +19,23 @@ import (
 // metadata is written when non-nil (transformers writes {"format":"pt"}),
 // its keys sorted. tensors is not modified; DType is ignored.
 func Write(w io.Writer, tensors []Tensor, metadata map[string]string) error {
-	header, order, err := encodeHeader(tensors, metadata)
+	return WriteAs(w, tensors, metadata, "F32")
+}
+
+// WriteAs is Write storing every tensor as dtype: "F32", or "F16" (IEEE 754
+// binary16, each value rounded to nearest even by Float32ToF16, so values
+// beyond ±65504 become ±Inf).
+func WriteAs(w io.Writer, tensors []Tensor, metadata map[string]string, dtype string) error {
+	var size uint64
+	switch dtype {
+	case "F32":
+		size = 4
+	case "F16":
+		size = 2
+	default:
+		return fmt.Errorf("safetensors: writing dtype %q is not supported (F32 or F16)", dtype)
+	}
+	header, order, err := encodeHeader(tensors, metadata, dtype, size)
 	if err != nil {
 		return err
 	}
@@ -42,7 +58,11 @@ func Write(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 				}
 				buf = buf[:0]
 			}
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			if size == 2 {
+				buf = binary.LittleEndian.AppendUint16(buf, Float32ToF16(v))
+			} else {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			}
 		}
 	}
 	if len(buf) > 0 {
@@ -55,8 +75,13 @@ func Write(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 
 // Marshal returns the bytes Write writes.
 func Marshal(tensors []Tensor, metadata map[string]string) ([]byte, error) {
+	return MarshalAs(tensors, metadata, "F32")
+}
+
+// MarshalAs returns the bytes WriteAs writes.
+func MarshalAs(tensors []Tensor, metadata map[string]string, dtype string) ([]byte, error) {
 	var b bytes.Buffer
-	if err := Write(&b, tensors, metadata); err != nil {
+	if err := WriteAs(&b, tensors, metadata, dtype); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -64,7 +89,7 @@ func Marshal(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 
 // encodeHeader validates the tensors and builds the padded JSON header; order
 // lists the indices of tensors in the order their data follows the header.
-func encodeHeader(tensors []Tensor, metadata map[string]string) (header []byte, order []int, err error) {
+func encodeHeader(tensors []Tensor, metadata map[string]string, dtype string, size uint64) (header []byte, order []int, err error) {
 	seen := make(map[string]bool, len(tensors))
 	for _, t := range tensors {
 		if err := checkTensor(t); err != nil {
@@ -85,7 +110,7 @@ func encodeHeader(tensors []Tensor, metadata map[string]string) (header []byte, 
 	sort.Strings(keys)
 
 	// The Rust crate sorts by descending dtype alignment, then by name; with
-	// every tensor F32 that is byte order of the names.
+	// every tensor of one dtype that is byte order of the names.
 	order = make([]int, len(tensors))
 	for i := range order {
 		order[i] = i
@@ -113,14 +138,16 @@ func encodeHeader(tensors []Tensor, metadata map[string]string) (header []byte, 
 			h = append(h, ',')
 		}
 		h = appendJSONString(h, t.Name)
-		h = append(h, `:{"dtype":"F32","shape":[`...)
+		h = append(h, `:{"dtype":"`...)
+		h = append(h, dtype...)
+		h = append(h, `","shape":[`...)
 		for j, d := range t.Shape {
 			if j > 0 {
 				h = append(h, ',')
 			}
 			h = strconv.AppendUint(h, uint64(d), 10)
 		}
-		end := offset + 4*uint64(len(t.Data))
+		end := offset + size*uint64(len(t.Data))
 		h = append(h, `],"data_offsets":[`...)
 		h = strconv.AppendUint(h, offset, 10)
 		h = append(h, ',')
