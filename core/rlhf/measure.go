@@ -41,15 +41,47 @@ type Yardsticks struct {
 	// KL(π‖π_ref) estimated from the policy's own samples of the pairs'
 	// prompts: the mean over samples of Σ_t log π(y_t) − log π_ref(y_t).
 	KL float64 `json:"objective/kl"`
-	// The reward model's mean score of those samples.
+	// The reward model's mean score of those samples; Scored says it was
+	// taken (Measure without a reward model leaves it for Score).
 	Scores float64 `json:"objective/scores"`
+	Scored bool    `json:"-"`
 	// Samples holds the completions the KL and the scores were taken on,
 	// SamplesPerPrompt per prompt, prompt by prompt, without the EOS.
 	Samples []string `json:"-"`
+
+	// unscored holds the samples as the reward model reads them, until
+	// Score scores them.
+	unscored *gpt.Batch
+}
+
+// Score takes the reward model's mean score of the samples a Measure made
+// without one: a policy measured before the reward model existed (DPO's,
+// in a race) is scored on its own samples of that time.
+func (y *Yardsticks) Score(rm *reward.Model) error {
+	if y.Scored {
+		return nil
+	}
+	if y.unscored == nil {
+		return fmt.Errorf("rlhf: measure: no samples to score")
+	}
+	scores, err := rm.ScoreBatch(nil, y.unscored)
+	if err != nil {
+		return err
+	}
+	y.Scores = 0
+	for _, sc := range scores {
+		y.Scores += sc
+	}
+	y.Scores /= float64(len(scores))
+	if math.IsNaN(y.Scores) {
+		return fmt.Errorf("rlhf: measure: the score is not a number")
+	}
+	y.Scored, y.unscored = true, nil
+	return nil
 }
 
 // Measure computes the yardsticks of policy against ref on pairs, scoring
-// samples with rm. The samples are drawn from cfg.Seed's stream, so the
+// samples with rm; with rm nil the score waits for Yardsticks.Score. The samples are drawn from cfg.Seed's stream, so the
 // same models and seed give the same numbers.
 func Measure(policy, ref *gpt.Params, rm *reward.Model, pairs []data.Pair, cfg MeasureConfig) (Yardsticks, error) {
 	var y Yardsticks
@@ -58,7 +90,7 @@ func Measure(policy, ref *gpt.Params, rm *reward.Model, pairs []data.Pair, cfg M
 		return y, fmt.Errorf("rlhf: measure: no preference pairs")
 	case cfg.SamplesPerPrompt < 1:
 		return y, fmt.Errorf("rlhf: measure: samples_per_prompt %d is below 1", cfg.SamplesPerPrompt)
-	case policy.Cfg != ref.Cfg || rm.Cfg != ref.Cfg:
+	case policy.Cfg != ref.Cfg || rm != nil && rm.Cfg != ref.Cfg:
 		return y, fmt.Errorf("rlhf: measure: the policy (%+v), the reference (%+v) and the reward model (%+v) differ in shape", policy.Cfg, ref.Cfg, rm.Cfg)
 	}
 	npos := ref.Cfg.NPositions
@@ -122,16 +154,12 @@ func Measure(policy, ref *gpt.Params, rm *reward.Model, pairs []data.Pair, cfg M
 		}
 		y.Samples = append(y.Samples, gpt.Text(c.Tokens))
 	}
-	scores, err := rm.ScoreBatch(nil, &b)
-	if err != nil {
-		return y, err
+	if math.IsNaN(y.KL) {
+		return y, fmt.Errorf("rlhf: measure: the KL is not a number")
 	}
-	for _, sc := range scores {
-		y.Scores += sc
+	y.unscored = &b
+	if rm == nil {
+		return y, nil
 	}
-	y.Scores /= float64(len(scores))
-	if math.IsNaN(y.KL) || math.IsNaN(y.Scores) {
-		return y, fmt.Errorf("rlhf: measure: the KL (%v) or the score (%v) is not a number", y.KL, y.Scores)
-	}
-	return y, nil
+	return y, y.Score(rm)
 }

@@ -27,6 +27,9 @@ const (
 type Settings struct {
 	Pairs     string `json:"pairs"`     // the pairs as typed, in any format data.Parse reads
 	Reference string `json:"reference"` // RefSFTChosen, RefSFTBoth or RefImported
+	// Method is what a run trains: MethodDPO ("" too), MethodRLHF or
+	// MethodRace (see race.go).
+	Method string `json:"method,omitempty"`
 	train.Config
 }
 
@@ -44,6 +47,9 @@ func DefaultSettings() Settings {
 // trainConfig maps the reference choice onto the trainer's SFT settings.
 func (s Settings) trainConfig() (train.Config, error) {
 	c := s.Config
+	if _, err := s.MethodOf(); err != nil {
+		return c, err
+	}
 	switch s.Reference {
 	case RefSFTChosen:
 		c.SFTOn = "chosen"
