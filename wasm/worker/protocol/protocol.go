@@ -108,6 +108,26 @@ type Import struct {
 // ClearImports makes the worker forget imported weights.
 type ClearImports struct{}
 
+// RaceConfigure (re)starts run Run as one lane of a race (or the RLHF
+// method alone): Method (session.MethodDPO or session.MethodRLHF) of
+// Settings, trained by this worker with Train, Step and Pause like a DPO
+// run. The worker answers RaceConfigured, then a RaceStep per step.
+type RaceConfigure struct {
+	Run      int              `json:"run"`
+	Method   string           `json:"method"`
+	Settings session.Settings `json:"settings"`
+}
+
+// RaceJudge carries the race's reward model (config.json and
+// model.safetensors): the RLHF lane's worker sends it to the page when its
+// reward phase ends, and the page hands it to the DPO lane's worker, which
+// scores its policy's samples with it (answering with RaceScores).
+type RaceJudge struct {
+	Run     int    `json:"run"`
+	Config  string `json:"config"`
+	Weights []byte `json:"weights"`
+}
+
 // Worker to page.
 
 // Ready says the worker's Go runtime is up and handling messages.
@@ -149,6 +169,28 @@ type Metrics struct {
 	// Pairs are the implicit rewards of the batch's pairs (DPO steps only).
 	Pairs []train.PairReward `json:"pairs,omitempty"`
 	Done  bool               `json:"done"`
+}
+
+// RaceConfigured answers RaceConfigure.
+type RaceConfigured struct {
+	Run int `json:"run"`
+	session.LaneInfo
+}
+
+// RaceStep is one step of a race lane, measured.
+type RaceStep struct {
+	Run int `json:"run"`
+	// Millis is how long the step took in the worker, measurement included.
+	Millis float64 `json:"ms"`
+	session.LaneStep
+}
+
+// RaceScores are a lane's earlier measurements, scored by the judge that
+// came in a RaceJudge.
+type RaceScores struct {
+	Run    int               `json:"run"`
+	Method string            `json:"method"`
+	Scores []session.Rescore `json:"scores"`
 }
 
 // Paused says continuous training stopped after step Global.
@@ -242,62 +284,72 @@ type Error struct {
 	Run     int    `json:"run,omitempty"`
 }
 
-func (Hello) MessageType() string        { return "hello" }
-func (Configure) MessageType() string    { return "configure" }
-func (Train) MessageType() string        { return "train" }
-func (Pause) MessageType() string        { return "pause" }
-func (Step) MessageType() string         { return "step" }
-func (Sample) MessageType() string       { return "sample" }
-func (PairRequest) MessageType() string  { return "pair" }
-func (Evaluate) MessageType() string     { return "evaluate" }
-func (Export) MessageType() string       { return "export" }
-func (Import) MessageType() string       { return "import" }
-func (ClearImports) MessageType() string { return "clearImports" }
-func (Ready) MessageType() string        { return "ready" }
-func (Configured) MessageType() string   { return "configured" }
-func (Metrics) MessageType() string      { return "metrics" }
-func (Paused) MessageType() string       { return "paused" }
-func (Done) MessageType() string         { return "done" }
-func (Samples) MessageType() string      { return "samples" }
-func (PairDetail) MessageType() string   { return "pairDetail" }
-func (Evaluation) MessageType() string   { return "evaluation" }
-func (Exported) MessageType() string     { return "exported" }
-func (Imported) MessageType() string     { return "imported" }
-func (Error) MessageType() string        { return "error" }
-func (Fallback) MessageType() string     { return "fallback" }
-func (ShardRequest) MessageType() string { return "shardRequest" }
-func (ApplyGrad) MessageType() string    { return "applyGrad" }
-func (ShardGrad) MessageType() string    { return "shardGrad" }
+func (Hello) MessageType() string          { return "hello" }
+func (Configure) MessageType() string      { return "configure" }
+func (Train) MessageType() string          { return "train" }
+func (Pause) MessageType() string          { return "pause" }
+func (Step) MessageType() string           { return "step" }
+func (Sample) MessageType() string         { return "sample" }
+func (PairRequest) MessageType() string    { return "pair" }
+func (Evaluate) MessageType() string       { return "evaluate" }
+func (Export) MessageType() string         { return "export" }
+func (Import) MessageType() string         { return "import" }
+func (ClearImports) MessageType() string   { return "clearImports" }
+func (RaceConfigure) MessageType() string  { return "raceConfigure" }
+func (RaceJudge) MessageType() string      { return "raceJudge" }
+func (RaceConfigured) MessageType() string { return "raceConfigured" }
+func (RaceStep) MessageType() string       { return "raceStep" }
+func (RaceScores) MessageType() string     { return "raceScores" }
+func (Ready) MessageType() string          { return "ready" }
+func (Configured) MessageType() string     { return "configured" }
+func (Metrics) MessageType() string        { return "metrics" }
+func (Paused) MessageType() string         { return "paused" }
+func (Done) MessageType() string           { return "done" }
+func (Samples) MessageType() string        { return "samples" }
+func (PairDetail) MessageType() string     { return "pairDetail" }
+func (Evaluation) MessageType() string     { return "evaluation" }
+func (Exported) MessageType() string       { return "exported" }
+func (Imported) MessageType() string       { return "imported" }
+func (Error) MessageType() string          { return "error" }
+func (Fallback) MessageType() string       { return "fallback" }
+func (ShardRequest) MessageType() string   { return "shardRequest" }
+func (ApplyGrad) MessageType() string      { return "applyGrad" }
+func (ShardGrad) MessageType() string      { return "shardGrad" }
 
 // decoders maps each "type" to the decoder of its message: the one table
 // to extend when a message is added.
 var decoders = map[string]func(fields []byte) (Message, error){
-	"hello":        decodeFields[Hello],
-	"configure":    decodeFields[Configure],
-	"train":        decodeFields[Train],
-	"pause":        decodeFields[Pause],
-	"step":         decodeFields[Step],
-	"sample":       decodeFields[Sample],
-	"pair":         decodeFields[PairRequest],
-	"evaluate":     decodeFields[Evaluate],
-	"export":       decodeFields[Export],
-	"import":       decodeFields[Import],
-	"clearImports": decodeFields[ClearImports],
-	"ready":        decodeFields[Ready],
-	"configured":   decodeFields[Configured],
-	"metrics":      decodeFields[Metrics],
-	"paused":       decodeFields[Paused],
-	"done":         decodeFields[Done],
-	"samples":      decodeFields[Samples],
-	"pairDetail":   decodeFields[PairDetail],
-	"evaluation":   decodeFields[Evaluation],
-	"exported":     decodeFields[Exported],
-	"imported":     decodeFields[Imported],
-	"error":        decodeFields[Error],
-	"fallback":     decodeFields[Fallback],
-	"shardRequest": decodeFields[ShardRequest],
-	"applyGrad":    decodeFields[ApplyGrad],
-	"shardGrad":    decodeFields[ShardGrad],
+	"hello":          decodeFields[Hello],
+	"configure":      decodeFields[Configure],
+	"train":          decodeFields[Train],
+	"pause":          decodeFields[Pause],
+	"step":           decodeFields[Step],
+	"sample":         decodeFields[Sample],
+	"pair":           decodeFields[PairRequest],
+	"evaluate":       decodeFields[Evaluate],
+	"export":         decodeFields[Export],
+	"import":         decodeFields[Import],
+	"clearImports":   decodeFields[ClearImports],
+	"raceConfigure":  decodeFields[RaceConfigure],
+	"raceJudge":      decodeFields[RaceJudge],
+	"raceConfigured": decodeFields[RaceConfigured],
+	"raceStep":       decodeFields[RaceStep],
+	"raceScores":     decodeFields[RaceScores],
+	"ready":          decodeFields[Ready],
+	"configured":     decodeFields[Configured],
+	"metrics":        decodeFields[Metrics],
+	"paused":         decodeFields[Paused],
+	"done":           decodeFields[Done],
+	"samples":        decodeFields[Samples],
+	"pairDetail":     decodeFields[PairDetail],
+	"evaluation":     decodeFields[Evaluation],
+	"exported":       decodeFields[Exported],
+	"imported":       decodeFields[Imported],
+	"error":          decodeFields[Error],
+	"fallback":       decodeFields[Fallback],
+	"shardRequest":   decodeFields[ShardRequest],
+	"applyGrad":      decodeFields[ApplyGrad],
+	"shardGrad":      decodeFields[ShardGrad],
 }
 
 // decodeFields decodes a JSON object without its "type" field into an M,
@@ -384,6 +436,7 @@ type binary struct {
 var binaryFields = map[string]string{
 	"import":    "weights",
 	"exported":  "weights",
+	"raceJudge": "weights",
 	"shardGrad": "grad",
 	"applyGrad": "sum",
 }
@@ -394,6 +447,8 @@ func binaryOf(msg Message) (binary, bool) {
 	case Import:
 		return binary{field: "weights", bytes: m.Weights, set: func(b []byte, _ []float32) Message { m.Weights = b; return m }}, true
 	case Exported:
+		return binary{field: "weights", bytes: m.Weights, set: func(b []byte, _ []float32) Message { m.Weights = b; return m }}, true
+	case RaceJudge:
 		return binary{field: "weights", bytes: m.Weights, set: func(b []byte, _ []float32) Message { m.Weights = b; return m }}, true
 	case ShardGrad:
 		return binary{field: "grad", floats: true, values: m.Grad, set: func(_ []byte, v []float32) Message { m.Grad = v; return m }}, true

@@ -111,6 +111,7 @@ func TestBinaryFields(t *testing.T) {
 	}{
 		{Import{Role: "policy", Weights: []byte{1}}, false},
 		{Exported{Which: "policy", Weights: []byte{1}}, false},
+		{RaceJudge{Run: 1, Weights: []byte{1}}, false},
 		{ShardGrad{Run: 1, Grad: []float32{1}}, true},
 		{ApplyGrad{Run: 1, Sum: []float32{1}}, true},
 	}
@@ -199,5 +200,43 @@ func TestDecodeErrorsNameTheProblem(t *testing.T) {
 		if !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Decode(%s) error %q does not mention %s", tt.in, err, tt.want)
 		}
+	}
+}
+
+// The race's messages round-trip, a step keeping the yardsticks' TRL names
+// and the score a step without a judge lacks.
+func TestRaceMessages(t *testing.T) {
+	score := 1.5
+	msgs := []Message{
+		RaceConfigure{Run: 2, Method: session.MethodRLHF, Settings: session.DefaultSettings()},
+		RaceConfigured{Run: 2, LaneInfo: session.LaneInfo{Method: "rlhf", Pairs: 8, SFTSteps: 60, RMSteps: 60, PPOSteps: 30}},
+		RaceStep{Run: 2, Millis: 4, LaneStep: session.LaneStep{Method: "dpo", Global: 61, Phase: "dpo", PhaseStep: 1,
+			Yardsticks: &session.Yardsticks{Point: 1, Accuracy: 0.75, KL: 0.25}}},
+		RaceStep{Run: 2, LaneStep: session.LaneStep{Method: "rlhf", Global: 121, Phase: "reward", PhaseStep: 60,
+			Yardsticks: &session.Yardsticks{Point: 1, Score: &score}, Rescored: []session.Rescore{{Point: 0, Score: 1}}}},
+		RaceScores{Run: 2, Method: "dpo", Scores: []session.Rescore{{Point: 3, Score: -0.5}}},
+		RaceJudge{Run: 2, Config: "{}", Weights: []byte{1, 2, 3}},
+	}
+	for _, msg := range msgs {
+		b, err := Encode(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Decode(b)
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", b, err)
+		}
+		if !reflect.DeepEqual(back, msg) {
+			t.Errorf("Decode(Encode(%#v)) = %#v", msg, back)
+		}
+	}
+	b, _ := Encode(msgs[2])
+	for _, want := range []string{`"rewards/accuracies":0.75`, `"objective/kl":0.25`, `"method":"dpo"`, `"phase":"dpo"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s", b, want)
+		}
+	}
+	if strings.Contains(string(b), "objective/scores") {
+		t.Errorf("an unscored step carries a score: %s", b)
 	}
 }

@@ -53,7 +53,13 @@ type Runner struct {
 	running bool // training continuously
 	stop    <-chan struct{}
 	parallel
+	raceState
 }
+
+var (
+	errNotDPOLane = errors.New("this worker trains no DPO lane of a race")
+	errLane       = errors.New("this worker trains a race lane, not a DPO session")
+)
 
 // New returns a Runner that sends its answers with post. post must not
 // keep a message's slices after it returns (a helper's ShardGrad carries
@@ -112,12 +118,25 @@ func (r *Runner) Loop(yield func(), stop <-chan struct{}) {
 
 // handle answers one message.
 func (r *Runner) handle(msg protocol.Message, yield func()) {
+	if r.lane != nil {
+		switch msg.(type) {
+		case protocol.Sample, protocol.PairRequest, protocol.Evaluate, protocol.Export, protocol.ShardRequest, protocol.ApplyGrad:
+			r.fail(msg, r.run, errLane)
+			return
+		}
+	}
 	switch m := msg.(type) {
+	case protocol.RaceConfigure:
+		r.configureLane(m)
+	case protocol.RaceJudge:
+		if r.current(m, m.Run) {
+			r.loadJudge(m)
+		}
 	case protocol.Hello:
 		r.post(protocol.Ready{GoVersion: runtime.Version(), SIMD: r.SIMD})
 	case protocol.Configure:
 		r.running, r.done, r.global = false, false, 0
-		r.run = 0
+		r.run, r.lane = 0, nil
 		c, err := r.s.Configure(m.Settings)
 		if err != nil {
 			r.fail(m, m.Run, err)
@@ -258,6 +277,9 @@ func (r *Runner) current(msg protocol.Message, run int) bool {
 // evaluation after the last step. It reports whether the step ran; a failed
 // step stops continuous training and posts an Error.
 func (r *Runner) step() bool {
+	if r.lane != nil {
+		return r.laneStep()
+	}
 	start := time.Now()
 	var ev session.StepEvent
 	var err error
@@ -292,6 +314,9 @@ func (r *Runner) step() bool {
 
 // evaluate posts every pair's rewards under the current policy.
 func (r *Runner) evaluate() {
+	if r.lane != nil {
+		return
+	}
 	ev, err := r.s.Evaluate()
 	if err != nil {
 		r.post(protocol.Error{Message: err.Error(), Request: "evaluate", Run: r.run})
