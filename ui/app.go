@@ -73,7 +73,9 @@ type App struct {
 	workersText string
 	workersErr  string
 
-	Live     *Run
+	Live *Run
+	// Race is the RLHF run or the race of the Method choice (race.go).
+	Race     *Race
 	Past     []*Run // finished or reset runs, newest first, drawn faded
 	nextRun  int
 	runCount int
@@ -161,7 +163,7 @@ func (a *App) reset() {
 	a.Workers, a.workersText, a.workersErr = 0, "", ""
 	a.PresetName = data.Presets()[0].Name
 	a.DataNote = ""
-	a.Live, a.Past = nil, nil
+	a.Live, a.Past, a.Race = nil, nil, nil
 	a.Pairs, a.PairPage, a.Selected, a.Detail = nil, 0, 0, nil
 	a.detail = request{}
 	a.Sample = SampleState{Temperature: 0.7, Seed: 1, Auto: true, nextID: a.Sample.nextID}

@@ -13,6 +13,9 @@ import (
 
 // Apply takes one message from the worker.
 func (a *App) Apply(msg protocol.Message) {
+	if a.applyRace(session.MethodDPO, msg) {
+		return
+	}
 	now := a.Host.Now()
 	switch m := msg.(type) {
 	case protocol.Ready:

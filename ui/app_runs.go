@@ -19,6 +19,8 @@ func (a *App) BlockReason() string {
 		return "Fix the pairs first."
 	case a.FieldErrors() || a.workersErr != "":
 		return "Fix the highlighted settings first."
+	case a.RaceMode() && a.Draft.Reference == session.RefImported:
+		return "RLHF and the race build π_ref by SFT: choose an SFT reference."
 	case a.Draft.Reference == session.RefImported && a.ImportedRef == nil:
 		return "Import a reference model first, or choose another reference."
 	}
@@ -69,6 +71,10 @@ func (a *App) needsNewRun() bool {
 
 // Train starts a run, or resumes the paused one.
 func (a *App) Train() {
+	if a.RaceMode() {
+		a.trainRace()
+		return
+	}
 	r := a.Live
 	if a.needsNewRun() {
 		if r = a.newRun(); r == nil {
@@ -84,6 +90,10 @@ func (a *App) Train() {
 
 // Pause stops training after the current step.
 func (a *App) Pause() {
+	if a.RaceMode() {
+		a.pauseRace()
+		return
+	}
 	if r := a.Live; r != nil && r.State == RunTraining {
 		a.Host.Post(protocol.Pause{Run: r.ID})
 		r.State = RunPausing
@@ -92,6 +102,10 @@ func (a *App) Pause() {
 
 // StepOnce runs exactly one step (pausing first if training).
 func (a *App) StepOnce() {
+	if a.RaceMode() {
+		a.stepRace()
+		return
+	}
 	r := a.Live
 	if a.needsNewRun() {
 		if r = a.newRun(); r == nil {
@@ -115,6 +129,13 @@ func (a *App) StepOnce() {
 // Reset archives the live run and prepares a new one from the draft
 // settings, at step 0.
 func (a *App) Reset() {
+	if a.RaceMode() {
+		if a.Race != nil && a.Race.State == RunTraining {
+			a.pauseRace()
+		}
+		a.newRace()
+		return
+	}
 	if a.Live != nil && a.Live.State == RunTraining {
 		a.Host.Post(protocol.Pause{Run: a.Live.ID})
 	}
@@ -147,13 +168,24 @@ func (a *App) CanTrain() bool {
 	if a.BlockReason() != "" {
 		return false
 	}
+	if a.RaceMode() {
+		return a.Race == nil || a.Race.State != RunTraining && a.Race.State != RunPausing
+	}
 	r := a.Live
 	return r == nil || r.State != RunTraining && r.State != RunPausing
 }
 
-func (a *App) CanPause() bool { return a.Live != nil && a.Live.State == RunTraining }
+func (a *App) CanPause() bool {
+	if a.RaceMode() {
+		return a.Race != nil && a.Race.State == RunTraining
+	}
+	return a.Live != nil && a.Live.State == RunTraining
+}
 
 func (a *App) CanStep() bool {
+	if a.RaceMode() {
+		return a.BlockReason() == "" && (a.Race == nil || a.Race.State != RunPausing)
+	}
 	return a.BlockReason() == "" && (a.Live == nil || a.Live.State != RunPausing)
 }
 
@@ -161,6 +193,15 @@ func (a *App) CanReset() bool { return a.BlockReason() == "" }
 
 // TrainLabel is the Train button's text.
 func (a *App) TrainLabel() string {
+	if a.RaceMode() {
+		switch r := a.Race; {
+		case r != nil && r.State == RunPaused && !a.raceChanged():
+			return "Resume"
+		case r != nil && r.State == RunDone && !a.raceChanged():
+			return "Race again"
+		}
+		return "Train"
+	}
 	r := a.Live
 	switch {
 	case r != nil && r.State == RunPaused && !a.SettingsChanged():

@@ -12,18 +12,24 @@ import (
 // pending until the test runs them (fire), and the clock only moves when
 // the test moves it.
 type fakeHost struct {
-	posted    []protocol.Message
-	now       time.Time
-	pending   []timer
-	downloads map[string][]byte
-	copied    []string
-	copyOK    bool
-	storage   map[string]string
-	fragment  string
-	url       string
-	pairsText []string
-	fileLists []int // the length of every FileList handed to ReadFiles
-	cores     int
+	posted     []protocol.Message
+	now        time.Time
+	pending    []timer
+	downloads  map[string][]byte
+	copied     []string
+	copyOK     bool
+	storage    map[string]string
+	fragment   string
+	url        string
+	pairsText  []string
+	fileLists  []int // the length of every FileList handed to ReadFiles
+	cores      int
+	lanePosted []lanePost
+}
+
+type lanePost struct {
+	method string
+	msg    protocol.Message
 }
 
 type timer struct {
@@ -43,7 +49,10 @@ func newFakeHost() *fakeHost {
 }
 
 func (h *fakeHost) Post(msg protocol.Message) { h.posted = append(h.posted, msg) }
-func (h *fakeHost) Now() time.Time            { return h.now }
+func (h *fakeHost) PostLane(method string, msg protocol.Message) {
+	h.lanePosted = append(h.lanePosted, lanePost{method, msg})
+}
+func (h *fakeHost) Now() time.Time { return h.now }
 func (h *fakeHost) After(d time.Duration, f func()) {
 	h.pending = append(h.pending, timer{h.now.Add(d), f})
 }

@@ -16,6 +16,10 @@ import (
 type Host interface {
 	// Post sends a message to the training worker.
 	Post(msg protocol.Message)
+	// PostLane sends a message to the worker of a race lane: the training
+	// worker for session.MethodDPO, a worker of its own (started on first
+	// use, its answers going to App.ApplyLane) for session.MethodRLHF.
+	PostLane(method string, msg protocol.Message)
 	// Now is the current time.
 	Now() time.Time
 	// After calls f once, d from now.

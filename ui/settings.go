@@ -89,6 +89,8 @@ func presetNames() []string {
 // settingFields are every control of the settings panel, by id.
 var settingFields = func() map[string]settingField {
 	fields := []settingField{
+		choiceField("method", func() []string { return []string{session.MethodDPO, session.MethodRLHF, session.MethodRace} },
+			func(s *session.Settings) *string { return &s.Method }),
 		choiceField("preset", presetNames, func(s *session.Settings) *string { return &s.Preset }),
 		choiceField("reference", func() []string { return []string{session.RefSFTChosen, session.RefSFTBoth, session.RefImported} },
 			func(s *session.Settings) *string { return &s.Reference }),

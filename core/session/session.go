@@ -41,7 +41,7 @@ type Settings struct {
 func DefaultSettings() Settings {
 	c := train.DefaultConfig()
 	c.LR = 1e-4
-	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Config: c}
+	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Method: MethodDPO, Config: c}
 }
 
 // trainConfig maps the reference choice onto the trainer's SFT settings.

@@ -13,6 +13,7 @@ import (
 	"github.com/vugu/vugu"
 	vjs "github.com/vugu/vugu/js"
 
+	"dpoplayground/core/session"
 	"dpoplayground/ui"
 	"dpoplayground/wasm/worker/protocol"
 )
@@ -24,6 +25,8 @@ type host struct {
 	events vugu.EventEnv
 	app    *ui.App
 	engine *engine
+	// rlhf is the RLHF lane's worker of a race, started on first use.
+	rlhf *engine
 
 	// Worker messages wait here until the next animation frame, so that a
 	// burst of steps costs one render, not one per message; and such
@@ -117,6 +120,26 @@ func (h *host) Post(msg protocol.Message) {
 	}
 	if err := h.engine.post(msg); err != nil {
 		h.app.Alert = "The page could not send a message to the training worker: " + err.Error()
+	}
+}
+
+// PostLane sends the DPO lane's messages to the training worker and the
+// RLHF lane's to a worker of its own, so the two methods train side by
+// side.
+func (h *host) PostLane(method string, msg protocol.Message) {
+	if method == session.MethodDPO {
+		h.Post(msg)
+		return
+	}
+	if h.rlhf == nil {
+		h.rlhf = startEngine(workerScript, func(m protocol.Message) {
+			h.deliver(func() { h.app.ApplyLane(method, m) })
+		}, func(reason string) {
+			h.deliver(func() { h.app.ApplyLane(method, protocol.Error{Message: "the RLHF worker failed: " + reason}) })
+		})
+	}
+	if err := h.rlhf.post(msg); err != nil {
+		h.app.Alert = "The page could not send a message to the RLHF worker: " + err.Error()
 	}
 }
 

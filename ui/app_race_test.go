@@ -1,0 +1,115 @@
+package ui
+
+import (
+	"math"
+	"testing"
+
+	"dpoplayground/core/session"
+	"dpoplayground/wasm/worker/protocol"
+)
+
+func yard(point int, acc float64, score *float64) *session.Yardsticks {
+	return &session.Yardsticks{Point: point, Accuracy: acc, Margin: acc, KL: acc / 2, Score: score}
+}
+
+// A race as the page runs it: one RaceConfigure and Train per lane, each to
+// its own worker; the RLHF worker's reward model goes on to the DPO worker;
+// the race ends once both lanes are done and every point is scored.
+func TestRaceActions(t *testing.T) {
+	a, h := started(t)
+	a.SetMethod(session.MethodRace)
+	if !a.RaceMode() || a.Draft.Method != session.MethodRace {
+		t.Fatalf("method %q", a.Draft.Method)
+	}
+	before := len(h.posted)
+	a.Train()
+	if len(h.posted) != before {
+		t.Errorf("the race posted to the DPO run's worker: %v", h.posted[before:])
+	}
+	if len(h.lanePosted) != 4 {
+		t.Fatalf("posted %+v", h.lanePosted)
+	}
+	for i, want := range []string{"dpo", "rlhf"} {
+		c, ok := h.lanePosted[i].msg.(protocol.RaceConfigure)
+		if !ok || h.lanePosted[i].method != want || c.Method != want || c.Run != a.Race.ID {
+			t.Errorf("post %d: %+v", i, h.lanePosted[i])
+		}
+		if _, ok := h.lanePosted[2+i].msg.(protocol.Train); !ok || h.lanePosted[2+i].method != want {
+			t.Errorf("post %d: %+v", 2+i, h.lanePosted[2+i])
+		}
+	}
+	id := a.Race.ID
+	a.Apply(protocol.RaceConfigured{Run: id, LaneInfo: session.LaneInfo{Method: "dpo", SFTSteps: 1, Steps: 2}})
+	a.ApplyLane("rlhf", protocol.RaceConfigured{Run: id, LaneInfo: session.LaneInfo{Method: "rlhf", SFTSteps: 1, RMSteps: 1, PPOSteps: 1}})
+	one := 1.0
+	a.Apply(protocol.RaceStep{Run: id, LaneStep: session.LaneStep{Method: "dpo", Global: 1, Phase: "sft", PhaseStep: 1, Yardsticks: yard(0, 0, nil)}})
+	a.Apply(protocol.RaceStep{Run: id, LaneStep: session.LaneStep{Method: "dpo", Global: 2, Phase: "dpo", PhaseStep: 1, Seconds: 1, Yardsticks: yard(1, 0.5, nil)}})
+	a.Apply(protocol.RaceStep{Run: id, LaneStep: session.LaneStep{Method: "dpo", Global: 3, Phase: "dpo", PhaseStep: 2, Seconds: 2, Yardsticks: yard(2, 1, nil), Done: true, Sample: "4"}})
+	a.ApplyLane("rlhf", protocol.RaceStep{Run: id, LaneStep: session.LaneStep{Method: "rlhf", Global: 1, Phase: "sft", PhaseStep: 1, Yardsticks: yard(0, 0, nil)}})
+	if a.Race.Finished() {
+		t.Fatal("finished with the RLHF lane still training")
+	}
+	if got := a.Race.Lane("rlhf").Phases(); !got[1].Active || got[0].Done != 1 {
+		t.Errorf("phases %+v", got)
+	}
+	a.ApplyLane("rlhf", protocol.RaceStep{Run: id, LaneStep: session.LaneStep{Method: "rlhf", Global: 2, Phase: "reward", PhaseStep: 1, Loss: 0.5, RMAccuracy: 1,
+		Yardsticks: yard(1, 0, &one), Rescored: []session.Rescore{{Point: 0, Score: 0.5}}}})
+	n := len(h.lanePosted)
+	a.ApplyLane("rlhf", protocol.RaceJudge{Run: id, Config: "{}", Weights: []byte{1}})
+	if len(h.lanePosted) != n+1 || h.lanePosted[n].method != "dpo" {
+		t.Fatalf("the judge did not go to the DPO worker: %+v", h.lanePosted[n:])
+	}
+	a.ApplyLane("rlhf", protocol.RaceStep{Run: id, LaneStep: session.LaneStep{Method: "rlhf", Global: 3, Phase: "ppo", PhaseStep: 1, Seconds: 3,
+		Yardsticks: yard(2, 0.9, &one), Done: true, Sample: "5"}})
+	a.ApplyLane("rlhf", protocol.Done{Run: id, Global: 3})
+	a.Apply(protocol.Done{Run: id, Global: 3})
+	if a.Race.Finished() || a.Race.State == RunDone {
+		t.Fatal("finished before the DPO lane's points were scored")
+	}
+	a.Apply(protocol.RaceScores{Run: id, Method: "dpo", Scores: []session.Rescore{{Point: 0, Score: 0.1}, {Point: 1, Score: 0.2}, {Point: 2, Score: 0.3}}})
+	if !a.Race.Finished() || a.Race.State != RunDone {
+		t.Fatalf("state %v", a.Race.State)
+	}
+	d, r := a.Race.Lane("dpo").Final(), a.Race.Lane("rlhf").Final()
+	if d.Accuracy != 1 || d.Score != 0.3 || r.Accuracy != 0.9 || r.Score != 1 || math.IsNaN(a.Race.Lane("rlhf").Points[0].Score) {
+		t.Errorf("finals %+v %+v", d, r)
+	}
+	rows := a.RaceTable()
+	if len(rows) == 0 || rows[0].Values[0] == "" {
+		t.Errorf("table %+v", rows)
+	}
+	// Answers about a race the page has left are dropped; a DPO run's
+	// messages still reach the DPO run.
+	a.Reset()
+	a.Apply(protocol.RaceStep{Run: id, LaneStep: session.LaneStep{Method: "dpo", Global: 9}})
+	if len(a.Race.Lane("dpo").Steps) != 0 {
+		t.Error("a step of the old race reached the new one")
+	}
+	if a.TrainLabel() != "Train" {
+		t.Errorf("label %q", a.TrainLabel())
+	}
+}
+
+// The method travels in share links; a link without one is DPO.
+func TestMethodInShareLinks(t *testing.T) {
+	st := session.DefaultSettings()
+	st.Method = session.MethodRLHF
+	s, err := EncodeSettings(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeSettings(s)
+	if err != nil || back.Method != session.MethodRLHF || back != st {
+		t.Fatalf("decoded %q, %v", back.Method, err)
+	}
+	old := session.DefaultSettings()
+	old.Method = ""
+	s, _ = EncodeSettings(old)
+	if back, _ := DecodeSettings(s); back.Method != session.MethodDPO {
+		t.Errorf("a link without a method decodes as %q", back.Method)
+	}
+	f, err := ParseFragment("s=" + s + "&hide=data,controls,charts,pairs,samples,notes,share")
+	if err != nil || len(f.Hide) != 7 {
+		t.Errorf("hide %v %v", f.Hide, err)
+	}
+}
