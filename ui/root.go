@@ -11,13 +11,20 @@ import (
 
 // Root is the page's top component.
 type Root struct {
-	App    *App
-	Charts *Charts
+	App        *App
+	Charts     *Charts
+	RaceCharts *RaceCharts // made on first build when nil
 }
 
 // BeforeBuild brings the charts up to date with the runs.
 func (c *Root) BeforeBuild() {
 	c.Charts.Update(c.App)
+	if c.RaceCharts == nil {
+		c.RaceCharts = &RaceCharts{}
+	}
+	if c.App.RaceMode() {
+		c.RaceCharts.Update(c.App.Race)
+	}
 }
 
 // ClassName is the class list of the page's outer element.

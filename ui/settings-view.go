@@ -94,3 +94,14 @@ func (c *SettingsView) ExtraTerms() []LossTerm { return c.App.LossTerms()[1:] }
 
 // Ordinal numbers a loss term for people: 1 for the first.
 func (c *SettingsView) Ordinal(i int) string { return strconv.Itoa(i + 1) }
+
+// MethodHint says what the chosen method trains.
+func (c *SettingsView) MethodHint() string {
+	switch c.App.Draft.Method {
+	case session.MethodRLHF:
+		return "SFT builds π_ref, a reward model learns the pairs, then PPO trains the policy on its own samples against it. The DPO settings below (β) only set the yardsticks."
+	case session.MethodRace:
+		return "DPO and RLHF train from the same π_ref, each in its own worker, measured with the same yardsticks at every step."
+	}
+	return "Direct Preference Optimization: a classification loss on the pairs, no reward model, no sampling."
+}

@@ -51,7 +51,7 @@ func run() error {
 	h := newHost(renderer.EventEnv())
 	app := ui.NewApp(h, isEmbedPage())
 	h.app = app
-	root := &ui.Root{App: app, Charts: &ui.Charts{}}
+	root := &ui.Root{App: app, Charts: &ui.Charts{}, RaceCharts: &ui.RaceCharts{}}
 	h.engine = startEngine(workerScript, func(msg protocol.Message) {
 		h.deliver(func() { app.Apply(msg) })
 	}, func(reason string) {
