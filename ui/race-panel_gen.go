@@ -72,6 +72,7 @@ func (c *RacePanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgn.AddAttrInterface("class", "lane lane-"+l.Method)
 				vgn.AddAttrInterface("data-done", l.Done)
 				vgn.AddAttrInterface("data-method", l.Method)
+				vgn.AddAttrInterface("data-ref", l.RefHash)
 				{
 					vgparent := vgn
 					_ = vgparent
