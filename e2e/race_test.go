@@ -39,12 +39,18 @@ func TestRaceInTheBrowser(t *testing.T) {
 		t.Fatalf("#preset = %q, want micro", got)
 	}
 	choose(t, p, "#method", session.MethodRace)
-	p.WaitFor(t, "the race panel", `!!document.querySelector("#race") && !document.querySelector(".charts-panel")`, 10*time.Second)
+	p.WaitFor(t, "the race panel", `!!document.querySelector("#race") && !document.querySelector(".charts-panel") && !document.querySelector(".pairs-panel")`, 10*time.Second)
 	p.WaitText(t, "#race .lane-rlhf .phasebar", "reward model", 5*time.Second)
 
+	// As in TestPlaygroundTrainsInTheBrowser, a task of the page that
+	// another process kept off the CPU counts as long too, and the first
+	// race compiles the hot wasm functions and lays out the race panel for
+	// the first time: a race that saw long tasks is run again (Race again,
+	// the same settings) up to twice, and the page passes when one whole
+	// race has none. Every race is reported.
 	runs := []mainThread{}
 	var seconds time.Duration
-	for len(runs) < 2 && (len(runs) == 0 || runs[len(runs)-1].LongTasks() > 0) {
+	for len(runs) < 3 && (len(runs) == 0 || runs[len(runs)-1].LongTasks() > 0) {
 		startMeasuring(t, p)
 		start := time.Now()
 		p.Click(t, "#train")
@@ -97,7 +103,11 @@ func TestRaceInTheBrowser(t *testing.T) {
 	report.add(t, "race samples for the first prompt: DPO %s, RLHF %s", raceCell(t, p, "sample", "dpo"), raceCell(t, p, "sample", "rlhf"))
 	clean := false
 	for i, r := range runs {
-		report.add(t, "main thread during the race, run %d: %s; load average %s", i+1, r, loadAverage())
+		var at []string
+		for _, lt := range r.Tasks {
+			at = append(at, fmt.Sprintf("%.0f ms", lt.Duration))
+		}
+		report.add(t, "main thread during the race, run %d: %s (%s); load average %s", i+1, r, strings.Join(at, ", "), loadAverage())
 		clean = clean || r.LongTasks() == 0
 	}
 	if !clean {

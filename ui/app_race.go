@@ -24,6 +24,10 @@ func (a *App) SetMethod(m string) { a.SetField("method", m) }
 // raceChanged says whether the draft differs from the race's settings.
 func (a *App) raceChanged() bool { return a.Race != nil && a.Race.Settings != a.Draft }
 
+// RaceChanged says whether the settings changed since the race started
+// (they apply to the next one).
+func (a *App) RaceChanged() bool { return a.raceChanged() && a.Race.State != RunDone }
+
 // newRace configures a race (or RLHF run) from the draft: one
 // RaceConfigure per lane, each to its own worker.
 func (a *App) newRace() *Race {

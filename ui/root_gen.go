@@ -234,7 +234,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n\t\t\t"}
 				vgparent.AppendChild(vgn)
-				if !c.App.Hidden("pairs") {
+				if !c.App.Hidden("pairs") && !c.App.RaceMode() {
 					{
 						vgcompKey := vugu.MakeCompKey(0x6C95BF352CE49529^vgin.CurrentPositionHash(), vgiterkey)
 						// ask BuildEnv for prior instance of this specific component
@@ -253,7 +253,7 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n\t\t\t"}
 				vgparent.AppendChild(vgn)
-				if !c.App.Hidden("samples") {
+				if !c.App.Hidden("samples") && !c.App.RaceMode() {
 					{
 						vgcompKey := vugu.MakeCompKey(0xFD4702F54E135A5E^vgin.CurrentPositionHash(), vgiterkey)
 						// ask BuildEnv for prior instance of this specific component

@@ -114,3 +114,21 @@ func (c *RunBar) WorkersNote() string {
 	}
 	return c.App.Live.WorkersNote
 }
+
+// RacePhase is the race's state for the badge's colour: done once it has
+// ended, else the phase of the slowest lane.
+func (c *RunBar) RacePhase() string {
+	r := c.App.Race
+	switch {
+	case r == nil:
+		return "idle"
+	case r.State == RunDone:
+		return "done"
+	}
+	for _, l := range r.Lanes {
+		if !l.Done && l.Last.Phase != "" {
+			return l.Last.Phase
+		}
+	}
+	return "idle"
+}
