@@ -47,12 +47,23 @@ func (a *App) newRace() *Race {
 	}
 	a.nextRun++
 	r := &Race{ID: a.nextRun, Settings: a.Draft, State: RunConfiguring}
-	for _, m := range a.Draft.Lanes() {
+	lanes := a.Draft.Lanes()
+	share := a.laneShare(len(lanes))
+	for _, m := range lanes {
 		r.Lanes = append(r.Lanes, &RaceLane{Method: m})
-		a.Host.PostLane(m, protocol.RaceConfigure{Run: r.ID, Method: m, Settings: r.Settings})
+		a.Host.PostLane(m, protocol.RaceConfigure{Run: r.ID, Method: m, Settings: r.Settings, Share: share})
 	}
 	a.Race = r
 	return r
+}
+
+// laneShare is the fraction of a core each of n lanes may use: the cores
+// but one (left to the page's thread, as DefaultWorkers leaves it) split
+// between the lanes, at most a whole core and at least a quarter. On two
+// cores a race's two lanes get half a core each.
+func (a *App) laneShare(n int) float64 {
+	s := float64(a.Cores()-1) / float64(max(n, 1))
+	return min(max(s, 0.25), 1)
 }
 
 func (a *App) raceNeedsNew() bool {

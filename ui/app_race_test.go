@@ -113,3 +113,24 @@ func TestMethodInShareLinks(t *testing.T) {
 		t.Errorf("hide %v %v", f.Hide, err)
 	}
 }
+
+// The lanes share the cores the page leaves: half a core each on two
+// cores, a whole one where there are enough.
+func TestLaneShare(t *testing.T) {
+	a, h := started(t)
+	for _, tt := range []struct {
+		cores, lanes int
+		want         float64
+	}{{2, 2, 0.5}, {2, 1, 1}, {8, 2, 1}, {1, 2, 0.25}, {3, 2, 1}} {
+		h.cores = tt.cores
+		if got := a.laneShare(tt.lanes); got != tt.want {
+			t.Errorf("%d cores, %d lanes: share %v, want %v", tt.cores, tt.lanes, got, tt.want)
+		}
+	}
+	h.cores = 2
+	a.SetMethod(session.MethodRace)
+	a.Train()
+	if c := h.lanePosted[0].msg.(protocol.RaceConfigure); c.Share != 0.5 {
+		t.Errorf("share %v on two cores", c.Share)
+	}
+}

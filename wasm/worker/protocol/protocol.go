@@ -112,10 +112,18 @@ type ClearImports struct{}
 // method alone): Method (session.MethodDPO or session.MethodRLHF) of
 // Settings, trained by this worker with Train, Step and Pause like a DPO
 // run. The worker answers RaceConfigured, then a RaceStep per step.
+//
+// Share is the fraction of a core the lane may use while training
+// continuously (0 or 1: all of it): after a step of d it rests
+// d·(1/Share − 1). On a device with fewer cores than lanes plus the page,
+// the lanes share what the page leaves, so that neither the page's
+// thread nor the other lane waits for the CPU (and each lane's seconds
+// count its own work, not the other's).
 type RaceConfigure struct {
 	Run      int              `json:"run"`
 	Method   string           `json:"method"`
 	Settings session.Settings `json:"settings"`
+	Share    float64          `json:"share,omitempty"`
 }
 
 // RaceJudge carries the race's reward model (config.json and

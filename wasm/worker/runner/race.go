@@ -14,7 +14,16 @@ import (
 // raceState is the lane the worker trains, if any.
 type raceState struct {
 	lane      *session.Lane
-	judgeSent bool // the rlhf lane has sent its reward model to the page
+	judgeSent bool    // the rlhf lane has sent its reward model to the page
+	share     float64 // RaceConfigure.Share
+}
+
+// rest waits after a continuous lane step of d so that the lane uses
+// about share of a core.
+func (r *Runner) rest(d time.Duration) {
+	if r.share > 0 && r.share < 1 && r.running {
+		time.Sleep(time.Duration(float64(d) * (1/r.share - 1)))
+	}
 }
 
 // configureLane (re)starts run m.Run as a lane.
@@ -28,7 +37,7 @@ func (r *Runner) configureLane(m protocol.RaceConfigure) {
 		r.fail(m, m.Run, err)
 		return
 	}
-	r.run, r.lane = m.Run, l
+	r.run, r.lane, r.share = m.Run, l, m.Share
 	r.post(protocol.RaceConfigured{Run: m.Run, LaneInfo: info})
 }
 
@@ -63,6 +72,7 @@ func (r *Runner) laneStep() bool {
 		r.done, r.running = true, false
 		r.post(protocol.Done{Run: r.run, Global: r.global})
 	}
+	r.rest(time.Since(start))
 	return true
 }
 

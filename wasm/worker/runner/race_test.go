@@ -2,6 +2,7 @@ package runner
 
 import (
 	"testing"
+	"time"
 
 	"dpoplayground/core/session"
 	"dpoplayground/wasm/worker/protocol"
@@ -81,5 +82,29 @@ func TestRaceInTwoWorkers(t *testing.T) {
 	dw.send(protocol.Configure{Run: 2, Settings: quick(1, 1)})
 	if c, _ := waitType[protocol.Configured](dw, 0); c.Run != 2 {
 		t.Errorf("configured %+v", c)
+	}
+}
+
+// A lane with Share ½ rests as long as each step took: training takes at
+// least twice the steps' own time.
+func TestLaneShareRests(t *testing.T) {
+	w := start(t, false)
+	w.send(protocol.RaceConfigure{Run: 1, Method: session.MethodDPO, Settings: quick(3, 6), Share: 0.5})
+	waitType[protocol.RaceConfigured](w, 0)
+	begin := time.Now()
+	w.send(protocol.Train{Run: 1})
+	waitType[protocol.Done](w, 0)
+	wall := time.Since(begin)
+	var busy float64
+	w.mu.Lock()
+	for _, m := range w.out {
+		if s, ok := m.(protocol.RaceStep); ok {
+			busy += s.Millis
+		}
+	}
+	w.mu.Unlock()
+	// The last step does not rest: it has nothing to make room for.
+	if wall.Seconds()*1000 < 1.8*busy*8/9 {
+		t.Errorf("trained for %v with %.1f ms of steps: it did not rest", wall, busy)
 	}
 }
