@@ -131,6 +131,11 @@ func TestRaceInTheBrowser(t *testing.T) {
 	e.Navigate(t, srv.URL+"/embed.html#"+frag)
 	e.WaitText(t, `.engine[data-state="ready"]`, "engine ready (go", loadTimeout)
 	e.WaitFor(t, "the embed's race panel", `!!document.querySelector("#race") && !document.querySelector(".settings-panel") && !document.querySelector(".pairs-panel")`, 10*time.Second)
+	cfg, err := st.RLHFConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.WaitText(t, "#race .lane-rlhf .phasebar", fmt.Sprintf("0/%d", cfg.PPO.Steps), 5*time.Second)
 	shot(t, e, "race-embed.png")
 	e.RequireNoErrors(t)
 }

@@ -28,9 +28,17 @@ func (c *RacePanel) Lanes() []*RaceLane {
 	if r := c.App.Race; r != nil {
 		return r.Lanes
 	}
+	// Before the first race: the draft's phases, to show their lengths.
+	d := c.App.Draft
 	var out []*RaceLane
-	for _, m := range c.App.Draft.Lanes() {
-		out = append(out, &RaceLane{Method: m})
+	for _, m := range d.Lanes() {
+		info := &session.LaneInfo{Method: m, SFTSteps: d.SFTSteps}
+		if m == session.MethodDPO {
+			info.Steps = d.Steps
+		} else if cfg, err := d.RLHFConfig(); err == nil {
+			info.RMSteps, info.PPOSteps = cfg.Reward.Steps, cfg.PPO.Steps
+		}
+		out = append(out, &RaceLane{Method: m, Info: info})
 	}
 	return out
 }

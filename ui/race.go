@@ -210,7 +210,7 @@ func (l *RaceLane) Phases() []LanePhase {
 			}
 		}
 	}
-	if !l.Done {
+	if !l.Done && len(l.Steps) > 0 {
 		for i := range ps {
 			if ps[i].Done < ps[i].Total {
 				ps[i].Active = true
