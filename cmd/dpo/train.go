@@ -12,7 +12,8 @@ import (
 
 func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", stderr)
-	policyDir := fs.String("policy", "", "initial policy model folder (optional)")
+	initDir := fs.String("init", "", "model folder SFT and DPO start from, e.g. the pretrained base public/models/base (with -sft-steps 0 it is also the reference)")
+	policyDir := fs.String("policy", "", "initial policy model folder (with -ref: a policy that already moved away from it)")
 	refDir := fs.String("ref", "", "reference model folder (optional; without it the SFT phase builds one)")
 	dataPath := fs.String("data", "", "preference pairs file")
 	outDir := fs.String("out", "", "folder to write the trained policy into")
@@ -55,6 +56,12 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-sync-ref-alpha: %v is not in (0, 1]", cfg.RefModelMixupAlpha)
 	}
 	var w train.Weights
+	if *initDir != "" {
+		if *policyDir != "" || *refDir != "" {
+			return fmt.Errorf("-init: give -init alone, or -policy and -ref, not both")
+		}
+		*policyDir = *initDir
+	}
 	if *policyDir != "" {
 		if w.Policy, err = gpt.LoadDir(*policyDir); err != nil {
 			return err
