@@ -23,12 +23,25 @@ const (
 	RefImported  = "imported"   // weights the person imported
 )
 
+// Where a run's weights start (Settings.Start).
+const (
+	StartBase   = "base"   // the pretrained base model (public/models/base)
+	StartRandom = "random" // seeded random weights of Preset's size
+)
+
 // Settings are everything a run depends on: the share link serialises them.
 type Settings struct {
 	Pairs     string `json:"pairs"`     // the pairs as typed, in any format data.Parse reads
 	Reference string `json:"reference"` // RefSFTChosen, RefSFTBoth or RefImported
+	// Start is StartBase or StartRandom; empty reads as StartRandom, what
+	// every run did before the base model existed.
+	Start string `json:"start"`
 	train.Config
 }
+
+// StartsFromBase reports whether the run's weights start from the base
+// model: an imported reference or initial policy replaces it.
+func (s Settings) StartsFromBase() bool { return s.Start == StartBase && s.Reference != RefImported }
 
 // DefaultSettings are the page's first state: the seed article's example on
 // the micro model. The DPO learning rate is 1e-4 rather than the CLI's 1e-3:
@@ -38,12 +51,15 @@ type Settings struct {
 func DefaultSettings() Settings {
 	c := train.DefaultConfig()
 	c.LR = 1e-4
-	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Config: c}
+	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Start: StartRandom, Config: c}
 }
 
 // trainConfig maps the reference choice onto the trainer's SFT settings.
 func (s Settings) trainConfig() (train.Config, error) {
 	c := s.Config
+	if s.Start != StartBase && s.Start != StartRandom && s.Start != "" {
+		return c, fmt.Errorf("start: %q is not %s or %s", s.Start, StartBase, StartRandom)
+	}
 	switch s.Reference {
 	case RefSFTChosen:
 		c.SFTOn = "chosen"
@@ -63,6 +79,7 @@ type Session struct {
 	tr         *train.Trainer
 	importRef  *gpt.Params // imported reference (RefImported)
 	importInit *gpt.Params // imported initial policy, optional
+	base       *gpt.Params // the base model (StartBase), once given
 }
 
 // New returns an empty session; Configure starts a run.
@@ -108,6 +125,12 @@ func (s *Session) Configure(st Settings) (Configured, error) {
 		w.Reference = s.importRef
 	}
 	w.Policy = s.importInit
+	if w.Policy == nil && st.StartsFromBase() {
+		if s.base == nil {
+			return Configured{}, fmt.Errorf("start: the base model is not loaded yet")
+		}
+		w.Policy = s.base
+	}
 	if w.Reference != nil && w.Policy != nil && w.Policy.Cfg != w.Reference.Cfg {
 		return Configured{}, fmt.Errorf("the imported policy and reference have different shapes")
 	}
@@ -318,7 +341,8 @@ func (s *Session) Export(which string) (configJSON, weights []byte, err error) {
 }
 
 // Import loads a model (config.json + model.safetensors) as the reference
-// ("reference") or the initial policy ("policy") of the next Configure.
+// ("reference") or the initial policy ("policy") of the next Configure, or
+// as the base model ("base") that runs with StartBase start from.
 func (s *Session) Import(role string, configJSON, weights []byte) (ModelInfo, error) {
 	p, err := gpt.LoadHF(configJSON, weights)
 	if err != nil {
@@ -329,13 +353,19 @@ func (s *Session) Import(role string, configJSON, weights []byte) (ModelInfo, er
 		s.importRef = p
 	case "policy":
 		s.importInit = p
+	case "base":
+		s.base = p
 	default:
-		return ModelInfo{}, fmt.Errorf("import: %q is not policy or reference", role)
+		return ModelInfo{}, fmt.Errorf("import: %q is not policy, reference or base", role)
 	}
 	return info(p), nil
 }
 
-// ClearImports forgets imported weights.
+// HasBase reports whether the base model was given (Import "base").
+func (s *Session) HasBase() bool { return s.base != nil }
+
+// ClearImports forgets imported weights (not the base model, which is the
+// page's own).
 func (s *Session) ClearImports() { s.importRef, s.importInit = nil, nil }
 
 // ShardGrad begins the next step of a data-parallel run over k workers, each
