@@ -78,6 +78,14 @@ type Sample struct {
 	Request session.SampleRequest `json:"request"`
 }
 
+// HeldOut asks for both models' greedy answers to prompts outside the pairs
+// (session.Session.HeldOut); ID comes back in HeldOutAnswers.
+type HeldOut struct {
+	Run     int                    `json:"run"`
+	ID      int                    `json:"id"`
+	Request session.HeldOutRequest `json:"request"`
+}
+
 // PairRequest asks for one pair's per-byte log-probs (PairDetail).
 type PairRequest struct {
 	Run   int `json:"run"`
@@ -171,6 +179,14 @@ type Samples struct {
 	session.Samples
 }
 
+// HeldOutAnswers answers HeldOut.
+type HeldOutAnswers struct {
+	Run     int                     `json:"run"`
+	ID      int                     `json:"id"`
+	Global  int                     `json:"global"`
+	Answers []session.HeldOutAnswer `json:"answers"`
+}
+
 // PairDetail answers PairRequest.
 type PairDetail struct {
 	Run    int `json:"run"`
@@ -242,62 +258,66 @@ type Error struct {
 	Run     int    `json:"run,omitempty"`
 }
 
-func (Hello) MessageType() string        { return "hello" }
-func (Configure) MessageType() string    { return "configure" }
-func (Train) MessageType() string        { return "train" }
-func (Pause) MessageType() string        { return "pause" }
-func (Step) MessageType() string         { return "step" }
-func (Sample) MessageType() string       { return "sample" }
-func (PairRequest) MessageType() string  { return "pair" }
-func (Evaluate) MessageType() string     { return "evaluate" }
-func (Export) MessageType() string       { return "export" }
-func (Import) MessageType() string       { return "import" }
-func (ClearImports) MessageType() string { return "clearImports" }
-func (Ready) MessageType() string        { return "ready" }
-func (Configured) MessageType() string   { return "configured" }
-func (Metrics) MessageType() string      { return "metrics" }
-func (Paused) MessageType() string       { return "paused" }
-func (Done) MessageType() string         { return "done" }
-func (Samples) MessageType() string      { return "samples" }
-func (PairDetail) MessageType() string   { return "pairDetail" }
-func (Evaluation) MessageType() string   { return "evaluation" }
-func (Exported) MessageType() string     { return "exported" }
-func (Imported) MessageType() string     { return "imported" }
-func (Error) MessageType() string        { return "error" }
-func (Fallback) MessageType() string     { return "fallback" }
-func (ShardRequest) MessageType() string { return "shardRequest" }
-func (ApplyGrad) MessageType() string    { return "applyGrad" }
-func (ShardGrad) MessageType() string    { return "shardGrad" }
+func (Hello) MessageType() string          { return "hello" }
+func (Configure) MessageType() string      { return "configure" }
+func (Train) MessageType() string          { return "train" }
+func (Pause) MessageType() string          { return "pause" }
+func (Step) MessageType() string           { return "step" }
+func (Sample) MessageType() string         { return "sample" }
+func (PairRequest) MessageType() string    { return "pair" }
+func (Evaluate) MessageType() string       { return "evaluate" }
+func (Export) MessageType() string         { return "export" }
+func (Import) MessageType() string         { return "import" }
+func (ClearImports) MessageType() string   { return "clearImports" }
+func (Ready) MessageType() string          { return "ready" }
+func (Configured) MessageType() string     { return "configured" }
+func (Metrics) MessageType() string        { return "metrics" }
+func (Paused) MessageType() string         { return "paused" }
+func (Done) MessageType() string           { return "done" }
+func (Samples) MessageType() string        { return "samples" }
+func (HeldOut) MessageType() string        { return "heldOut" }
+func (HeldOutAnswers) MessageType() string { return "heldOutAnswers" }
+func (PairDetail) MessageType() string     { return "pairDetail" }
+func (Evaluation) MessageType() string     { return "evaluation" }
+func (Exported) MessageType() string       { return "exported" }
+func (Imported) MessageType() string       { return "imported" }
+func (Error) MessageType() string          { return "error" }
+func (Fallback) MessageType() string       { return "fallback" }
+func (ShardRequest) MessageType() string   { return "shardRequest" }
+func (ApplyGrad) MessageType() string      { return "applyGrad" }
+func (ShardGrad) MessageType() string      { return "shardGrad" }
 
 // decoders maps each "type" to the decoder of its message: the one table
 // to extend when a message is added.
 var decoders = map[string]func(fields []byte) (Message, error){
-	"hello":        decodeFields[Hello],
-	"configure":    decodeFields[Configure],
-	"train":        decodeFields[Train],
-	"pause":        decodeFields[Pause],
-	"step":         decodeFields[Step],
-	"sample":       decodeFields[Sample],
-	"pair":         decodeFields[PairRequest],
-	"evaluate":     decodeFields[Evaluate],
-	"export":       decodeFields[Export],
-	"import":       decodeFields[Import],
-	"clearImports": decodeFields[ClearImports],
-	"ready":        decodeFields[Ready],
-	"configured":   decodeFields[Configured],
-	"metrics":      decodeFields[Metrics],
-	"paused":       decodeFields[Paused],
-	"done":         decodeFields[Done],
-	"samples":      decodeFields[Samples],
-	"pairDetail":   decodeFields[PairDetail],
-	"evaluation":   decodeFields[Evaluation],
-	"exported":     decodeFields[Exported],
-	"imported":     decodeFields[Imported],
-	"error":        decodeFields[Error],
-	"fallback":     decodeFields[Fallback],
-	"shardRequest": decodeFields[ShardRequest],
-	"applyGrad":    decodeFields[ApplyGrad],
-	"shardGrad":    decodeFields[ShardGrad],
+	"hello":          decodeFields[Hello],
+	"configure":      decodeFields[Configure],
+	"train":          decodeFields[Train],
+	"pause":          decodeFields[Pause],
+	"step":           decodeFields[Step],
+	"sample":         decodeFields[Sample],
+	"pair":           decodeFields[PairRequest],
+	"evaluate":       decodeFields[Evaluate],
+	"export":         decodeFields[Export],
+	"import":         decodeFields[Import],
+	"clearImports":   decodeFields[ClearImports],
+	"ready":          decodeFields[Ready],
+	"configured":     decodeFields[Configured],
+	"metrics":        decodeFields[Metrics],
+	"paused":         decodeFields[Paused],
+	"done":           decodeFields[Done],
+	"samples":        decodeFields[Samples],
+	"heldOut":        decodeFields[HeldOut],
+	"heldOutAnswers": decodeFields[HeldOutAnswers],
+	"pairDetail":     decodeFields[PairDetail],
+	"evaluation":     decodeFields[Evaluation],
+	"exported":       decodeFields[Exported],
+	"imported":       decodeFields[Imported],
+	"error":          decodeFields[Error],
+	"fallback":       decodeFields[Fallback],
+	"shardRequest":   decodeFields[ShardRequest],
+	"applyGrad":      decodeFields[ApplyGrad],
+	"shardGrad":      decodeFields[ShardGrad],
 }
 
 // decodeFields decodes a JSON object without its "type" field into an M,
