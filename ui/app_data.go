@@ -68,6 +68,9 @@ func (a *App) dataContext() int {
 	if a.Draft.Reference == session.RefImported && a.ImportedRef != nil {
 		return a.ImportedRef.Model.Config.NPositions
 	}
+	if a.Draft.StartsFromBase() && a.Base.Info != nil {
+		return a.Base.Info.Model.Config.NPositions
+	}
 	return presetContext(a.Draft.Preset)
 }
 

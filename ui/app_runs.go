@@ -21,6 +21,8 @@ func (a *App) BlockReason() string {
 		return "Fix the highlighted settings first."
 	case a.Draft.Reference == session.RefImported && a.ImportedRef == nil:
 		return "Import a reference model first, or choose another reference."
+	case a.baseBlock() != "":
+		return a.baseBlock()
 	}
 	return ""
 }
@@ -41,6 +43,7 @@ func (a *App) newRun() *Run {
 	a.Detail = nil
 	a.detail = request{}
 	a.Sample.Result, a.Sample.pending, a.Sample.Err = nil, 0, ""
+	a.HeldOut.Answers, a.HeldOut.pending, a.HeldOut.Err = nil, 0, ""
 	a.Host.Post(protocol.Configure{Run: r.ID, Settings: r.Settings, Workers: r.Workers})
 	return r
 }
@@ -67,9 +70,16 @@ func (a *App) needsNewRun() bool {
 	return r == nil || r.State == RunFailed || r.State == RunDone || a.SettingsChanged()
 }
 
-// Train starts a run, or resumes the paused one.
+// Train starts a run, or resumes the paused one. While the base model the
+// run starts from is loading, it starts once the model is in.
 func (a *App) Train() {
 	r := a.Live
+	if a.needsNewRun() && a.Draft.StartsFromBase() && !a.BaseReady() && a.Base.Err == "" {
+		a.Base.trainWhenReady = true
+		a.ensureBase()
+		a.Notice = "Loading the base model; training starts when it is in."
+		return
+	}
 	if a.needsNewRun() {
 		if r = a.newRun(); r == nil {
 			return

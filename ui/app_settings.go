@@ -48,7 +48,10 @@ func (a *App) SetField(id, text string) {
 			delete(a.fieldErrs, other)
 		}
 	}
-	if id == "preset" || id == "reference" {
+	if id == "start" || id == "reference" {
+		a.ensureBase()
+	}
+	if id == "preset" || id == "reference" || id == "start" {
 		a.validateNow()
 	}
 	a.scheduleSave()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"time"
 
 	js "github.com/vugu/vugu/js"
@@ -24,6 +25,9 @@ type fakeHost struct {
 	pairsText []string
 	fileLists []int // the length of every FileList handed to ReadFiles
 	cores     int
+	// files are what Fetch serves; fetched lists the paths asked for.
+	files   map[string][]byte
+	fetched []string
 }
 
 type timer struct {
@@ -71,6 +75,14 @@ func (h *fakeHost) ReadFiles(files js.Value, done func([]File, error)) {
 	done(nil, nil)
 }
 func (h *fakeHost) SetPairsText(text string) { h.pairsText = append(h.pairsText, text) }
+func (h *fakeHost) Fetch(path string, done func([]byte, error)) {
+	h.fetched = append(h.fetched, path)
+	if b, ok := h.files[path]; ok {
+		done(b, nil)
+		return
+	}
+	done(nil, fmt.Errorf("%s: HTTP status 404", path))
+}
 
 // advance moves the clock by d and runs the timers that are due.
 func (h *fakeHost) advance(d time.Duration) {

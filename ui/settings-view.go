@@ -94,3 +94,11 @@ func (c *SettingsView) ExtraTerms() []LossTerm { return c.App.LossTerms()[1:] }
 
 // Ordinal numbers a loss term for people: 1 for the first.
 func (c *SettingsView) Ordinal(i int) string { return strconv.Itoa(i + 1) }
+
+// StartValue is the Start from menu's value ("" reads as random weights).
+func (c *SettingsView) StartValue() string {
+	if c.App.Draft.Start == session.StartBase {
+		return session.StartBase
+	}
+	return session.StartRandom
+}

@@ -89,6 +89,8 @@ func presetNames() []string {
 // settingFields are every control of the settings panel, by id.
 var settingFields = func() map[string]settingField {
 	fields := []settingField{
+		choiceField("start", func() []string { return []string{session.StartBase, session.StartRandom} },
+			func(s *session.Settings) *string { return &s.Start }),
 		choiceField("preset", presetNames, func(s *session.Settings) *string { return &s.Preset }),
 		choiceField("reference", func() []string { return []string{session.RefSFTChosen, session.RefSFTBoth, session.RefImported} },
 			func(s *session.Settings) *string { return &s.Reference }),

@@ -36,7 +36,7 @@ type shareState struct {
 }
 
 // Sections are the parts of the page that an embed can hide.
-var Sections = []string{"data", "controls", "charts", "pairs", "samples", "notes", "share"}
+var Sections = []string{"data", "controls", "charts", "pairs", "samples", "heldout", "notes", "share"}
 
 // Fragment is a parsed URL fragment.
 type Fragment struct {
