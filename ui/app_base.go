@@ -23,7 +23,7 @@ const (
 // (only once a setting starts from it), imported by the worker.
 type BaseState struct {
 	Fetching bool
-	Sent     bool                // posted to the worker, not yet answered
+	Sent     bool               // posted to the worker, not yet answered
 	Info     *protocol.Imported // the worker holds it
 	Err      string
 	// trainWhenReady: Train was pressed (or autoplay asked) while it loaded.
