@@ -9,18 +9,6 @@ import (
 	"dpoplayground/wasm/worker/protocol"
 )
 
-func baseFiles(t *testing.T) map[string][]byte {
-	t.Helper()
-	c, _ := gpt.PresetConfig("nano")
-	p := gpt.NewParams(c)
-	p.Init(5)
-	cfg, w, err := p.MarshalHF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return map[string][]byte{baseConfigPath: cfg, baseWeightsPath: w}
-}
-
 func postedOf[M protocol.Message](h *fakeHost) []M {
 	var out []M
 	for _, m := range h.posted {
@@ -31,15 +19,14 @@ func postedOf[M protocol.Message](h *fakeHost) []M {
 	return out
 }
 
-// Choosing the base fetches it once and hands it to the worker; Train
-// pressed while it loads starts the run when the worker has it.
+// The first state starts from the base: the page fetches it once and hands
+// it to the worker; Train pressed while it loads starts the run when the
+// worker has it.
 func TestStartFromBaseFetchesItOnceAndTrainsWhenItIsIn(t *testing.T) {
-	a, h := started(t)
-	h.files = baseFiles(t)
-	if len(h.fetched) != 0 {
-		t.Fatalf("fetched %v before anything starts from the base", h.fetched)
-	}
-	a.SetField("start", session.StartBase)
+	h := newFakeHost()
+	h.holdBase = true
+	a := newTestApp(h, false)
+	a.Start("")
 	if a.Draft.Start != session.StartBase || len(h.fetched) != 2 {
 		t.Fatalf("start %q, fetched %v", a.Draft.Start, h.fetched)
 	}
@@ -54,8 +41,9 @@ func TestStartFromBaseFetchesItOnceAndTrainsWhenItIsIn(t *testing.T) {
 	if n := len(postedOf[protocol.Configure](h)); n != 0 {
 		t.Fatalf("%d runs configured before the base is in", n)
 	}
-	a.Apply(protocol.Imported{Role: "base", Name: "the base model", Model: session.ModelInfo{Config: gpt.Config{NLayer: 1, NHead: 2, NEmbd: 32, NPositions: 64}, Params: 29952}})
-	if a.BlockReason() != "" || !a.BaseReady() || !strings.Contains(a.StartHint(), formatCount(29952)+" parameters") {
+	c, _ := gpt.PresetConfig("nano")
+	a.Apply(protocol.Imported{Role: "base", Name: "the base model", Model: session.ModelInfo{Config: c, Params: c.NumParams()}})
+	if a.BlockReason() != "" || !a.BaseReady() || !strings.Contains(a.StartHint(), formatCount(c.NumParams())+" parameters") {
 		t.Errorf("after the import: block %q, ready %v, hint %q", a.BlockReason(), a.BaseReady(), a.StartHint())
 	}
 	cs := postedOf[protocol.Configure](h)
@@ -65,6 +53,9 @@ func TestStartFromBaseFetchesItOnceAndTrainsWhenItIsIn(t *testing.T) {
 	if a.ImportedPolicy != nil || a.ImportedRef != nil {
 		t.Error("the base model shows as a person's import")
 	}
+	if a.dataContext() != c.NPositions {
+		t.Errorf("pairs are cut to %d tokens, the base's context is %d", a.dataContext(), c.NPositions)
+	}
 	// Switching away and back fetches nothing again.
 	a.SetField("start", session.StartRandom)
 	a.SetField("start", session.StartBase)
@@ -73,9 +64,33 @@ func TestStartFromBaseFetchesItOnceAndTrainsWhenItIsIn(t *testing.T) {
 	}
 }
 
-func TestBaseThatCannotBeFetchedSaysSoAndRetries(t *testing.T) {
-	a, h := started(t)
+// A page that starts from random weights (a link made before the base
+// existed) fetches nothing until the base is chosen.
+func TestRandomStartFetchesNothing(t *testing.T) {
+	h := newFakeHost()
+	st := session.DefaultSettings()
+	st.Start = session.StartRandom
+	frag, err := BuildFragment(st, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newTestApp(h, false)
+	a.Start("#" + frag)
+	if len(h.fetched) != 0 || a.BlockReason() != "" {
+		t.Fatalf("fetched %v, block %q", h.fetched, a.BlockReason())
+	}
 	a.SetField("start", session.StartBase)
+	if len(h.fetched) != 2 || !a.BaseReady() {
+		t.Errorf("after choosing the base: fetched %v, ready %v", h.fetched, a.BaseReady())
+	}
+}
+
+func TestBaseThatCannotBeFetchedSaysSoAndRetries(t *testing.T) {
+	h := newFakeHost()
+	files := h.files
+	h.files = nil
+	a := newTestApp(h, false)
+	a.Start("")
 	if !strings.Contains(a.BlockReason(), "could not be loaded") || !strings.Contains(a.BlockReason(), "404") {
 		t.Errorf("block %q", a.BlockReason())
 	}
@@ -88,7 +103,7 @@ func TestBaseThatCannotBeFetchedSaysSoAndRetries(t *testing.T) {
 		t.Errorf("random weights are blocked: %q", a.BlockReason())
 	}
 	a.SetField("start", session.StartBase)
-	h.files = baseFiles(t)
+	h.files, h.holdBase = files, true
 	a.RetryBase()
 	if len(postedOf[protocol.Import](h)) != 1 || a.Base.Err != "" {
 		t.Errorf("retry: %d imports, error %q", len(postedOf[protocol.Import](h)), a.Base.Err)

@@ -6,6 +6,8 @@ import (
 
 	js "github.com/vugu/vugu/js"
 
+	"dpoplayground/core/gpt"
+	"dpoplayground/core/session"
 	"dpoplayground/wasm/worker/protocol"
 )
 
@@ -25,9 +27,34 @@ type fakeHost struct {
 	pairsText []string
 	fileLists []int // the length of every FileList handed to ReadFiles
 	cores     int
-	// files are what Fetch serves; fetched lists the paths asked for.
+	// files are what Fetch serves (the base model's, by default); fetched
+	// lists the paths asked for.
 	files   map[string][]byte
 	fetched []string
+	// app, when set (newTestApp), gets the worker's answer to the base
+	// model's import at once, unless holdBase.
+	app      *App
+	holdBase bool
+}
+
+// newTestApp is NewApp on h, with h answering the base model's import as
+// the worker does.
+func newTestApp(h *fakeHost, embed bool) *App {
+	a := NewApp(h, embed)
+	h.app = a
+	return a
+}
+
+// testBase is a nano model as the base model's two files.
+func testBase() map[string][]byte {
+	c, _ := gpt.PresetConfig("nano")
+	p := gpt.NewParams(c)
+	p.Init(5)
+	cfg, w, err := p.MarshalHF()
+	if err != nil {
+		panic(err)
+	}
+	return map[string][]byte{baseConfigPath: cfg, baseWeightsPath: w}
 }
 
 type timer struct {
@@ -41,13 +68,23 @@ func newFakeHost() *fakeHost {
 		downloads: map[string][]byte{},
 		storage:   map[string]string{},
 		copyOK:    true,
+		files:     testBase(),
 		url:       "https://example.org/dpo/index.html",
 		cores:     8,
 	}
 }
 
-func (h *fakeHost) Post(msg protocol.Message) { h.posted = append(h.posted, msg) }
-func (h *fakeHost) Now() time.Time            { return h.now }
+func (h *fakeHost) Post(msg protocol.Message) {
+	h.posted = append(h.posted, msg)
+	if im, ok := msg.(protocol.Import); ok && im.Role == "base" && h.app != nil && !h.holdBase {
+		c, err := gpt.ParseHFConfig([]byte(im.Config))
+		if err != nil {
+			panic(err)
+		}
+		h.app.Apply(protocol.Imported{Role: "base", Name: im.Name, Model: session.ModelInfo{Config: c, Params: c.NumParams()}})
+	}
+}
+func (h *fakeHost) Now() time.Time { return h.now }
 func (h *fakeHost) After(d time.Duration, f func()) {
 	h.pending = append(h.pending, timer{h.now.Add(d), f})
 }

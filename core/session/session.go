@@ -43,15 +43,15 @@ type Settings struct {
 // model: an imported reference or initial policy replaces it.
 func (s Settings) StartsFromBase() bool { return s.Start == StartBase && s.Reference != RefImported }
 
-// DefaultSettings are the page's first state: the seed article's example on
-// the micro model. The DPO learning rate is 1e-4 rather than the CLI's 1e-3:
+// DefaultSettings are the page's first state: the seed article's example,
+// starting from the pretrained base model (micro-sized). The DPO learning rate is 1e-4 rather than the CLI's 1e-3:
 // measured on the seed example, 1e-3 orders every pair in one step (loss
 // 0.69 → 0.08), while 1e-4 lets the curves unfold over about fifteen steps,
 // which is what a person watching wants to see.
 func DefaultSettings() Settings {
 	c := train.DefaultConfig()
 	c.LR = 1e-4
-	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Start: StartRandom, Config: c}
+	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Start: StartBase, Config: c}
 }
 
 // trainConfig maps the reference choice onto the trainer's SFT settings.

@@ -118,7 +118,7 @@ func (h *harness) count() int {
 
 func quick(sft, dpo int) session.Settings {
 	st := session.DefaultSettings()
-	st.Preset, st.SFTSteps, st.Steps = "nano", sft, dpo
+	st.Start, st.Preset, st.SFTSteps, st.Steps = session.StartRandom, "nano", sft, dpo
 	return st
 }
 
