@@ -130,6 +130,11 @@ type PairRow struct {
 	RewardRejected float64
 	Known          bool // rewards exist (a DPO step or an evaluation saw the pair)
 	At             int  // the step they are from
+	// Unpaired rows are unpaired examples (KTO's format): one completion
+	// and its label instead of two answers.
+	Unpaired   bool
+	Completion string
+	Label      bool
 }
 
 // Margin is the chosen reward minus the rejected one.

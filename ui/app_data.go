@@ -46,8 +46,11 @@ func (a *App) validateNow() {
 	a.checkGen++
 	a.checkRev++
 	a.Check = CheckPairs(a.Draft.Pairs, a.dataContext())
-	if a.Live == nil && a.Check.OK() {
+	switch {
+	case a.Live == nil && a.Check.OK():
 		a.setPairRows(a.Check.Prompts)
+	case a.Live == nil && a.Check.Unpaired:
+		a.setExampleRows(a.Check.Examples)
 	}
 }
 

@@ -16,6 +16,9 @@ func (a *App) BlockReason() string {
 		if a.Check.Empty {
 			return "Add some pairs first."
 		}
+		if a.Check.Unpaired {
+			return "These are unpaired examples (KTO): the page trains DPO on pairs; `dpo train` trains KTO on them."
+		}
 		return "Fix the pairs first."
 	case a.FieldErrors() || a.workersErr != "":
 		return "Fix the highlighted settings first."

@@ -3,6 +3,7 @@
 // and sample from a model.
 //
 //	dpo train  -data FILE -out DIR [-policy DIR -ref DIR | -preset micro -sft-steps N] ...
+//	dpo train  -data UNPAIRED -out DIR [-loss kto|apo_zero_unpaired -desirable-weight 1 -undesirable-weight 1] ...
 //	dpo eval   -policy DIR -ref DIR -data FILE [-beta 0.1] [-loss sigmoid[,sft] -loss-weights 1,0.005] [-json]
 //	dpo sample -model DIR -prompt TEXT [-temperature 0] [-top-k 0] [-max-tokens 64]
 //	dpo rlhf   -data FILE -out DIR [-sft-steps N -rm-steps N -ppo-steps N -kl-coef 0.05 ...] [-json]
@@ -27,6 +28,7 @@ const usage = `dpo — Direct Preference Optimization on a tiny byte-level GPT-2
 
 usage:
   dpo train  -data FILE -out DIR [flags]   SFT then DPO; see dpo train -h
+                                           (SFT then KTO on unpaired examples or with -loss kto)
   dpo eval   -policy DIR -ref DIR -data FILE [flags]
   dpo sample -model DIR -prompt TEXT [flags]
   dpo reward -data FILE -out DIR [flags]   reward model (GPT2ForSequenceClassification)
@@ -43,9 +45,15 @@ loss_type and loss_weights; train and eval):
   -discopop-tau 0.05  -use-weighting (WPO)  -ld-alpha A (LD-DPO)  -rpo-alpha A (adds sft)
   train only: -sync-ref-steps N -sync-ref-alpha 0.6 (TR-DPO)
 
+KTO (train; TRL's KTOTrainer): -loss kto|apo_zero_unpaired -beta 0.1
+  -desirable-weight 1 -undesirable-weight 1; SFT trains on the desirable
+  completions. An unpaired -data file trains KTO by itself; a paired one is
+  unpaired (chosen → true, rejected → false) when -loss names a KTO loss.
+
 DIR is a Hugging Face model folder (config.json + model.safetensors).
 FILE holds preference pairs: TRL JSONL/JSON (prompt, chosen, rejected; or
-conversational), CSV/TSV with a header, or the playground's text format.
+conversational), CSV/TSV with a header, or the playground's text format; or,
+for KTO, unpaired examples in the same forms (prompt, completion, label).
 `
 
 func main() {

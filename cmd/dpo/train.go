@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
+	"dpoplayground/core/data"
 	"dpoplayground/core/gpt"
+	"dpoplayground/core/kto"
 	"dpoplayground/core/train"
 )
 
@@ -15,7 +19,7 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	initDir := fs.String("init", "", "model folder SFT and DPO start from, e.g. the pretrained base public/models/base (with -sft-steps 0 it is also the reference)")
 	policyDir := fs.String("policy", "", "initial policy model folder (with -ref: a policy that already moved away from it)")
 	refDir := fs.String("ref", "", "reference model folder (optional; without it the SFT phase builds one)")
-	dataPath := fs.String("data", "", "preference pairs file")
+	dataPath := fs.String("data", "", "preference pairs file, or unpaired examples (prompt, completion, label) for KTO")
 	outDir := fs.String("out", "", "folder to write the trained policy into")
 	asJSON := fs.Bool("json", false, "print one JSON line per step")
 	cfg := train.DefaultConfig()
@@ -35,13 +39,38 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.RefModelMixupAlpha, "sync-ref-alpha", cfg.RefModelMixupAlpha, "TR-DPO's α: the reference becomes α·policy + (1−α)·reference")
 	var lf lossFlags
 	lf.register(fs)
+	desirable := fs.Float64("desirable-weight", 1, "KTO: weight of the desirable examples' losses (TRL's desirable_weight)")
+	undesirable := fs.Float64("undesirable-weight", 1, "KTO: weight of the undesirable examples' losses (TRL's undesirable_weight)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := required(fs, "data", "out"); err != nil {
 		return err
 	}
-	var err error
+	text, err := os.ReadFile(*dataPath)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if isKTOLoss(lf.loss) || data.Unpaired(text) {
+		if set["loss"] && !isKTOLoss(lf.loss) {
+			return fmt.Errorf("-loss: %s holds unpaired examples (prompt, completion, label), which train with -loss kto or apo_zero_unpaired, not %s", *dataPath, lf.loss)
+		}
+		kc := kto.Config{Preset: cfg.Preset, Seed: cfg.Seed, SFTSteps: cfg.SFTSteps, SFTLR: cfg.SFTLR, Steps: cfg.Steps,
+			Loss: kto.Loss{Type: kto.KTO, Beta: lf.beta, DesirableWeight: *desirable, UndesirableWeight: *undesirable},
+			LR:   cfg.LR, BatchSize: cfg.BatchSize, Warmup: cfg.Warmup, Schedule: train.Schedule(*schedule),
+			WeightDecay: cfg.WeightDecay, Clip: cfg.Clip}
+		if set["loss"] {
+			kc.Type = kto.LossType(lf.loss)
+		}
+		return trainKTO(kc, set, *dataPath, text, *policyDir, *refDir, *outDir, *asJSON, stdout, stderr)
+	}
+	for _, name := range []string{"desirable-weight", "undesirable-weight"} {
+		if set[name] {
+			return fmt.Errorf("-%s: applies to KTO (-loss kto or an unpaired -data file), not to %s", name, lf.loss)
+		}
+	}
 	if cfg.Schedule, err = train.ParseSchedule(*schedule); err != nil {
 		return err
 	}
@@ -72,11 +101,11 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	pairs, err := readPairs(*dataPath)
+	ds, err := data.Parse(text)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", *dataPath, err)
 	}
-	tr, err := train.New(cfg, pairs, w)
+	tr, err := train.New(cfg, ds.Pairs, w)
 	if err != nil {
 		return err
 	}
@@ -139,13 +168,22 @@ type progress struct {
 
 func newProgress(w io.Writer, sftSteps, steps int) *progress {
 	return &progress{w: w, total: sftSteps + steps, start: time.Now(),
-		phaseSteps: map[train.Phase]int{train.PhaseSFT: sftSteps, train.PhaseDPO: steps}}
+		phaseSteps: map[train.Phase]int{train.PhaseSFT: sftSteps, train.PhaseDPO: steps, kto.PhaseKTO: steps}}
 }
 
 func (p *progress) update(r train.StepResult) {
+	extra := ""
+	if r.Phase == train.PhaseDPO {
+		extra = fmt.Sprintf("  acc %.2f  margin %.3f", r.RewardsAccuracy, r.RewardsMargins)
+	}
+	p.draw(r.Phase, r.Step, r.Loss, extra)
+}
+
+// draw shows step of phase with its loss and extra numbers.
+func (p *progress) draw(phase train.Phase, step int, loss float64, extra string) {
 	p.done++
 	now := time.Now()
-	lastOfPhase := r.Step == p.phaseSteps[r.Phase]
+	lastOfPhase := step == p.phaseSteps[phase]
 	if now.Sub(p.lastDrawn) < 100*time.Millisecond && !lastOfPhase {
 		return
 	}
@@ -153,10 +191,8 @@ func (p *progress) update(r train.StepResult) {
 	elapsed := now.Sub(p.start)
 	rate := float64(p.done) / elapsed.Seconds()
 	eta := time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
-	line := fmt.Sprintf("%s step %d/%d  loss %.4f", r.Phase, r.Step, p.phaseSteps[r.Phase], r.Loss)
-	if r.Phase == train.PhaseDPO {
-		line += fmt.Sprintf("  acc %.2f  margin %.3f", r.RewardsAccuracy, r.RewardsMargins)
-	}
+	line := fmt.Sprintf("%s step %d/%d  loss %.4f", phase, step, p.phaseSteps[phase], loss)
+	line += extra
 	line += fmt.Sprintf("  %.1f steps/s  ETA %s", rate, eta.Round(time.Second))
 	fmt.Fprintf(p.w, "\r%-90s", line)
 	p.open = true
