@@ -100,7 +100,7 @@ type Trainer struct {
 	round  int
 
 	refDec *gpt.Decoder
-	lp             []float64
+	lp     []float64
 }
 
 // New prepares online DPO: pairs seed the DPO run (train.New's), and
