@@ -7,6 +7,7 @@
 //	dpo eval   -policy DIR -ref DIR -data FILE [-beta 0.1] [-loss sigmoid[,sft] -loss-weights 1,0.005] [-json]
 //	dpo sample -model DIR -prompt TEXT [-temperature 0] [-top-k 0] [-max-tokens 64]
 //	dpo rlhf   -data FILE -out DIR [-sft-steps N -rm-steps N -ppo-steps N -kl-coef 0.05 ...] [-json]
+//	dpo online -data FILE -judge SPEC [-every K] [-json] [-pairs-out FILE] [train's flags]
 //	dpo race   -data FILE [-steps N -rm-steps N -ppo-steps N ...] [-json]
 //	dpo bench  [-preset micro] [-json] [-compare FILE]
 //	dpo pretrain -out DIR [-preset micro] [-steps N] [-resume DIR] [-f16] ...
@@ -35,6 +36,8 @@ usage:
   dpo reward -score -model DIR -prompt TEXT -completion TEXT
   dpo rlhf   -data FILE -out DIR [flags]   SFT, reward model, then PPO; see dpo rlhf -h
   dpo race   -data FILE [flags]            DPO against RLHF from the same π_ref; see dpo race -h
+  dpo online -data FILE -judge SPEC [flags]  online DPO: sample two answers, judge, add the pair;
+                                           SPEC: shorter, contains:TEXT, regex:RE or rm:DIR
   dpo bench  [-preset micro] [-json]       speed benchmark; see dpo bench -h
   dpo pretrain -out DIR [flags]            base model on the generated corpus; see dpo pretrain -h
 
@@ -80,10 +83,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"rlhf":     cmdRLHF,
 		"race":     cmdRace,
 		"pretrain": cmdPretrain,
+		"online":   cmdOnline,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval, sample, bench, reward, rlhf, race or pretrain)\n", args[0])
+		fmt.Fprintf(stderr, "dpo: unknown command %q (train, eval, sample, bench, reward, rlhf, race, online or pretrain)\n", args[0])
 		return 2
 	}
 	if err := cmd(args[1:], stdout, stderr); err != nil {

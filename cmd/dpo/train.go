@@ -16,29 +16,12 @@ import (
 
 func cmdTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", stderr)
-	initDir := fs.String("init", "", "model folder SFT and DPO start from, e.g. the pretrained base public/models/base (with -sft-steps 0 it is also the reference)")
-	policyDir := fs.String("policy", "", "initial policy model folder (with -ref: a policy that already moved away from it)")
-	refDir := fs.String("ref", "", "reference model folder (optional; without it the SFT phase builds one)")
 	dataPath := fs.String("data", "", "preference pairs file, or unpaired examples (prompt, completion, label) for KTO")
 	outDir := fs.String("out", "", "folder to write the trained policy into")
 	asJSON := fs.Bool("json", false, "print one JSON line per step")
-	cfg := train.DefaultConfig()
-	fs.StringVar(&cfg.Preset, "preset", cfg.Preset, "model size without -policy/-ref: nano, micro or small")
-	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the initial weights and the batch order")
-	fs.IntVar(&cfg.SFTSteps, "sft-steps", 0, "SFT steps that build the reference before DPO")
-	fs.StringVar(&cfg.SFTOn, "sft-on", cfg.SFTOn, "SFT on the chosen responses or on both")
-	fs.Float64Var(&cfg.SFTLR, "sft-lr", cfg.SFTLR, "SFT learning rate")
-	fs.IntVar(&cfg.Steps, "steps", 100, "DPO steps")
-	fs.Float64Var(&cfg.LR, "lr", 1e-3, "DPO learning rate")
-	fs.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "AdamW decoupled weight decay")
-	fs.Float64Var(&cfg.Clip, "clip", 1, "global gradient-norm limit (0: none)")
-	fs.IntVar(&cfg.BatchSize, "batch", 0, "pairs per step (0: all pairs)")
-	fs.IntVar(&cfg.Warmup, "warmup", 0, "linear warm-up steps in each phase")
-	schedule := fs.String("schedule", "constant", "learning rate after warm-up: constant or cosine")
-	fs.IntVar(&cfg.RefModelSyncSteps, "sync-ref-steps", 0, "TR-DPO: every N DPO steps move the reference toward the policy (0: a frozen reference)")
-	fs.Float64Var(&cfg.RefModelMixupAlpha, "sync-ref-alpha", cfg.RefModelMixupAlpha, "TR-DPO's α: the reference becomes α·policy + (1−α)·reference")
-	var lf lossFlags
-	lf.register(fs)
+	var tf trainFlags
+	tf.register(fs)
+	cfg, lf, schedule, policyDir, refDir := &tf.cfg, &tf.lf, &tf.schedule, &tf.policyDir, &tf.refDir
 	desirable := fs.Float64("desirable-weight", 1, "KTO: weight of the desirable examples' losses (TRL's desirable_weight)")
 	undesirable := fs.Float64("undesirable-weight", 1, "KTO: weight of the undesirable examples' losses (TRL's undesirable_weight)")
 	if err := parse(fs, args); err != nil {
@@ -71,41 +54,18 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-%s: applies to KTO (-loss kto or an unpaired -data file), not to %s", name, lf.loss)
 		}
 	}
-	if cfg.Schedule, err = train.ParseSchedule(*schedule); err != nil {
+	if err := tf.finish(); err != nil {
 		return err
 	}
-	if cfg.Config, err = lf.config(); err != nil {
+	w, err := tf.weights()
+	if err != nil {
 		return err
-	}
-	cfg.SyncRefModel = cfg.RefModelSyncSteps != 0
-	if cfg.SyncRefModel && cfg.RefModelSyncSteps < 0 {
-		return fmt.Errorf("-sync-ref-steps: %d is negative", cfg.RefModelSyncSteps)
-	}
-	if cfg.SyncRefModel && !(cfg.RefModelMixupAlpha > 0 && cfg.RefModelMixupAlpha <= 1) {
-		return fmt.Errorf("-sync-ref-alpha: %v is not in (0, 1]", cfg.RefModelMixupAlpha)
-	}
-	var w train.Weights
-	if *initDir != "" {
-		if *policyDir != "" || *refDir != "" {
-			return fmt.Errorf("-init: give -init alone, or -policy and -ref, not both")
-		}
-		*policyDir = *initDir
-	}
-	if *policyDir != "" {
-		if w.Policy, err = gpt.LoadDir(*policyDir); err != nil {
-			return err
-		}
-	}
-	if *refDir != "" {
-		if w.Reference, err = gpt.LoadDir(*refDir); err != nil {
-			return err
-		}
 	}
 	ds, err := data.Parse(text)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *dataPath, err)
 	}
-	tr, err := train.New(cfg, ds.Pairs, w)
+	tr, err := train.New(*cfg, ds.Pairs, w)
 	if err != nil {
 		return err
 	}
@@ -153,6 +113,82 @@ func cmdTrain(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s/model.safetensors and %s/config.json\n", *outDir, *outDir)
 	}
 	return nil
+}
+
+// trainFlags are the flags of a DPO run shared by train and online: model
+// size or weights, the SFT and DPO phases, the loss.
+type trainFlags struct {
+	cfg                        train.Config
+	lf                         lossFlags
+	schedule                   string
+	initDir, policyDir, refDir string
+}
+
+func (f *trainFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.initDir, "init", "", "model folder SFT and DPO start from, e.g. the pretrained base public/models/base (with -sft-steps 0 it is also the reference)")
+	fs.StringVar(&f.policyDir, "policy", "", "initial policy model folder (with -ref: a policy that already moved away from it)")
+	fs.StringVar(&f.refDir, "ref", "", "reference model folder (optional; without it the SFT phase builds one)")
+	f.cfg = train.DefaultConfig()
+	cfg := &f.cfg
+	fs.StringVar(&cfg.Preset, "preset", cfg.Preset, "model size without -policy/-ref: nano, micro or small")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the initial weights and the batch order")
+	fs.IntVar(&cfg.SFTSteps, "sft-steps", 0, "SFT steps that build the reference before DPO")
+	fs.StringVar(&cfg.SFTOn, "sft-on", cfg.SFTOn, "SFT on the chosen responses or on both")
+	fs.Float64Var(&cfg.SFTLR, "sft-lr", cfg.SFTLR, "SFT learning rate")
+	fs.IntVar(&cfg.Steps, "steps", 100, "DPO steps")
+	fs.Float64Var(&cfg.LR, "lr", 1e-3, "DPO learning rate")
+	fs.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "AdamW decoupled weight decay")
+	fs.Float64Var(&cfg.Clip, "clip", 1, "global gradient-norm limit (0: none)")
+	fs.IntVar(&cfg.BatchSize, "batch", 0, "pairs per step (0: all pairs)")
+	fs.IntVar(&cfg.Warmup, "warmup", 0, "linear warm-up steps in each phase")
+	fs.StringVar(&f.schedule, "schedule", "constant", "learning rate after warm-up: constant or cosine")
+	fs.IntVar(&cfg.RefModelSyncSteps, "sync-ref-steps", 0, "TR-DPO: every N DPO steps move the reference toward the policy (0: a frozen reference)")
+	fs.Float64Var(&cfg.RefModelMixupAlpha, "sync-ref-alpha", cfg.RefModelMixupAlpha, "TR-DPO's α: the reference becomes α·policy + (1−α)·reference")
+	f.lf.register(fs)
+}
+
+// finish completes cfg from the parsed flags: schedule, loss and TR-DPO.
+func (f *trainFlags) finish() error {
+	cfg := &f.cfg
+	var err error
+	if cfg.Schedule, err = train.ParseSchedule(f.schedule); err != nil {
+		return err
+	}
+	if cfg.Config, err = f.lf.config(); err != nil {
+		return err
+	}
+	cfg.SyncRefModel = cfg.RefModelSyncSteps != 0
+	if cfg.SyncRefModel && cfg.RefModelSyncSteps < 0 {
+		return fmt.Errorf("-sync-ref-steps: %d is negative", cfg.RefModelSyncSteps)
+	}
+	if cfg.SyncRefModel && !(cfg.RefModelMixupAlpha > 0 && cfg.RefModelMixupAlpha <= 1) {
+		return fmt.Errorf("-sync-ref-alpha: %v is not in (0, 1]", cfg.RefModelMixupAlpha)
+	}
+	return nil
+}
+
+// weights loads -init, or -policy and -ref.
+func (f *trainFlags) weights() (train.Weights, error) {
+	var w train.Weights
+	var err error
+	policyDir := f.policyDir
+	if f.initDir != "" {
+		if f.policyDir != "" || f.refDir != "" {
+			return w, fmt.Errorf("-init: give -init alone, or -policy and -ref, not both")
+		}
+		policyDir = f.initDir
+	}
+	if policyDir != "" {
+		if w.Policy, err = gpt.LoadDir(policyDir); err != nil {
+			return w, err
+		}
+	}
+	if f.refDir != "" {
+		if w.Reference, err = gpt.LoadDir(f.refDir); err != nil {
+			return w, err
+		}
+	}
+	return w, nil
 }
 
 // progress draws one updating status line with an ETA on a terminal-like writer.

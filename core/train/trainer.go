@@ -400,6 +400,56 @@ func addPair(b *gpt.Batch, pairs []data.EncodedPair, i int) error {
 	return nil
 }
 
+// AddPairs adds pairs to the run's dataset (online DPO's judged samples):
+// they are encoded as New encodes its pairs and join the batches from the
+// next step on, at the end of the current epoch's order (a full-batch run,
+// BatchSize 0, takes them into its next batch). In the DPO phase their
+// reference log-probs are computed with the reference as it stands. Steps
+// already taken are unchanged. It refuses while a data-parallel step is
+// begun and not applied.
+func (t *Trainer) AddPairs(pairs []data.Pair) error {
+	if t.pending {
+		return fmt.Errorf("train: AddPairs: a step begun by ShardGrad is pending; apply it first")
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	n0 := len(t.pairs)
+	added := make([]data.EncodedPair, 0, len(pairs))
+	truncated := 0
+	for i, p := range pairs {
+		if p.Chosen == p.Rejected {
+			return fmt.Errorf("train: AddPairs: pair %d: chosen and rejected are identical", i+1)
+		}
+		e := data.EncodePair(p, t.model.Cfg.NPositions)
+		if len(e.Chosen.IDs) < 2 || len(e.Rejected.IDs) < 2 {
+			return fmt.Errorf("train: AddPairs: pair %d does not encode to two sequences", i+1)
+		}
+		if e.Truncated {
+			truncated++
+		}
+		added = append(added, e)
+	}
+	if t.ref != nil {
+		lp := make([]dpo.PairLogps, len(added))
+		saved, savedStats := t.model.Params, t.model.TokenStats
+		t.model.Params, t.model.TokenStats = t.ref, false
+		var err error
+		t.scoreIdx, t.seqTail, err = scorePairs(t.model, &t.batch, added, t.cfg.Config, t.scoreIdx, t.seqTail, lp, nil)
+		t.model.Params, t.model.TokenStats = saved, savedStats
+		if err != nil {
+			return fmt.Errorf("train: AddPairs: %w", err)
+		}
+		t.refLP = append(t.refLP, lp...)
+	}
+	t.pairs = append(t.pairs, added...)
+	t.truncated += truncated
+	for i := n0; i < len(t.pairs); i++ {
+		t.order = append(t.order, i)
+	}
+	return nil
+}
+
 // Phase is the current phase.
 func (t *Trainer) Phase() Phase { return t.phase }
 
