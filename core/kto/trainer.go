@@ -171,28 +171,9 @@ func New(cfg Config, examples []data.Example, w train.Weights) (*Trainer, error)
 		return nil, fmt.Errorf("kto: no examples")
 	}
 	t := &Trainer{cfg: cfg, rng: gpt.NewRand(cfg.Seed ^ 0x5eed)}
-	var start *gpt.Params
-	switch {
-	case w.Reference != nil:
-		if cfg.SFTSteps > 0 {
-			return nil, fmt.Errorf("kto: sft_steps: the SFT phase builds the reference, but a reference was given")
-		}
-		if w.Policy != nil && w.Policy.Cfg != w.Reference.Cfg {
-			return nil, fmt.Errorf("kto: the policy (%+v) and the reference (%+v) differ in shape", w.Policy.Cfg, w.Reference.Cfg)
-		}
-		start = w.Reference
-		if w.Policy != nil {
-			start = w.Policy
-		}
-	case w.Policy != nil:
-		start = w.Policy
-	default:
-		mc, err := gpt.PresetConfig(cfg.Preset)
-		if err != nil {
-			return nil, err
-		}
-		start = gpt.NewParams(mc)
-		start.Init(cfg.Seed)
+	start, err := w.Start("kto", cfg.Preset, cfg.Seed, cfg.SFTSteps)
+	if err != nil {
+		return nil, err
 	}
 	t.model = gpt.NewModel(start.Clone())
 	t.model.EnableGrads()

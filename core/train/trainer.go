@@ -104,6 +104,35 @@ type Weights struct {
 	Policy, Reference *gpt.Params
 }
 
+// Start is the model a run begins training from: the given policy, else
+// the given reference, else the preset's model initialised from seed. A
+// given reference rules out SFT steps (SFT builds the reference) and must
+// have the policy's shape; errors start with pkg, the caller's name.
+func (w Weights) Start(pkg, preset string, seed uint64, sftSteps int) (*gpt.Params, error) {
+	switch {
+	case w.Reference != nil:
+		if sftSteps > 0 {
+			return nil, fmt.Errorf("%s: sft_steps: the SFT phase builds the reference, but a reference was given", pkg)
+		}
+		if w.Policy != nil && w.Policy.Cfg != w.Reference.Cfg {
+			return nil, fmt.Errorf("%s: the policy (%+v) and the reference (%+v) differ in shape", pkg, w.Policy.Cfg, w.Reference.Cfg)
+		}
+		if w.Policy != nil {
+			return w.Policy, nil
+		}
+		return w.Reference, nil
+	case w.Policy != nil:
+		return w.Policy, nil
+	}
+	mc, err := gpt.PresetConfig(preset)
+	if err != nil {
+		return nil, err
+	}
+	start := gpt.NewParams(mc)
+	start.Init(seed)
+	return start, nil
+}
+
 // PairReward is one pair's numbers at a DPO step.
 type PairReward struct {
 	Index          int     `json:"index"`
@@ -200,28 +229,9 @@ func New(cfg Config, pairs []data.Pair, w Weights) (*Trainer, error) {
 		return nil, fmt.Errorf("train: no preference pairs")
 	}
 	t := &Trainer{cfg: cfg, rng: gpt.NewRand(cfg.Seed ^ 0x5eed)}
-	var start *gpt.Params
-	switch {
-	case w.Reference != nil:
-		if cfg.SFTSteps > 0 {
-			return nil, fmt.Errorf("train: sft_steps: the SFT phase builds the reference, but a reference was given")
-		}
-		if w.Policy != nil && w.Policy.Cfg != w.Reference.Cfg {
-			return nil, fmt.Errorf("train: the policy (%+v) and the reference (%+v) differ in shape", w.Policy.Cfg, w.Reference.Cfg)
-		}
-		start = w.Reference
-		if w.Policy != nil {
-			start = w.Policy
-		}
-	case w.Policy != nil:
-		start = w.Policy
-	default:
-		mc, err := gpt.PresetConfig(cfg.Preset)
-		if err != nil {
-			return nil, err
-		}
-		start = gpt.NewParams(mc)
-		start.Init(cfg.Seed)
+	start, err := w.Start("train", cfg.Preset, cfg.Seed, cfg.SFTSteps)
+	if err != nil {
+		return nil, err
 	}
 	t.model = gpt.NewModel(start.Clone())
 	t.model.EnableGrads()
