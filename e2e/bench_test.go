@@ -119,6 +119,9 @@ func TestBenchPage(t *testing.T) {
 		if res.WasmMemoryBytes == 0 {
 			t.Errorf("%s: no wasm memory size", res.KernelSet)
 		}
+		if x := res.RLHF; x == nil || x.RewardStepMS.MedianMS <= 0 || x.RolloutMS.MedianMS <= 0 || x.PPOUpdateMS.MedianMS <= 0 || x.RolloutTokensS <= 0 {
+			t.Errorf("%s: RLHF steps missing or untimed: %+v", res.KernelSet, x)
+		}
 	}
 	if r.Memory == nil || r.Memory.Preset != "small" || r.Memory.WasmMemoryBytes == 0 {
 		t.Errorf("memory check: %+v", r.Memory)
@@ -181,6 +184,7 @@ func alternate(t *testing.T, p *Page, o bench.Options, rounds int, names []strin
 	t.Helper()
 	steps := o
 	steps.Kernels = false
+	steps.RLHF = false // the rounds compare the DPO step only
 	// evaluate calls the page function fn with args (as JSON) and the
 	// kernel set argument false (the portable kernels), and decodes the
 	// result it resolves to into v.

@@ -151,6 +151,9 @@ func waitReady(t *testing.T, p *Page) {
 // resume, inspect a pair, export the model and the metrics, then open the
 // share link and the embed page.
 func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
+	// More DPO steps than the other tests: Pause must land while it trains,
+	// after the screenshot of a run in progress.
+	dpoSteps := 3 * e2eDPOSteps
 	srv := StartServer(t)
 	p := NewPage(t)
 	p.SetViewport(t, 1400, 900)
@@ -179,8 +182,8 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 		t.Fatalf("#preset = %q, want the micro default", got)
 	}
 	p.Type(t, "#sft-steps", strconv.Itoa(e2eSFTSteps))
-	p.Type(t, "#steps", strconv.Itoa(e2eDPOSteps))
-	p.WaitText(t, `[data-metric="total"]`, strconv.Itoa(e2eSFTSteps+e2eDPOSteps), 5*time.Second)
+	p.Type(t, "#steps", strconv.Itoa(dpoSteps))
+	p.WaitText(t, `[data-metric="total"]`, strconv.Itoa(e2eSFTSteps+dpoSteps), 5*time.Second)
 
 	// Train, measuring the main thread from the click to the end.
 	startMeasuring(t, p)
@@ -198,7 +201,7 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 	p.Click(t, "#pause")
 	p.WaitFor(t, "Pause to take effect", `document.querySelector("#pause").disabled && !document.querySelector("#train").disabled`, 30*time.Second)
 	paused := metric(t, p, "step")
-	if paused == strconv.Itoa(e2eSFTSteps+e2eDPOSteps) {
+	if paused == strconv.Itoa(e2eSFTSteps+dpoSteps) {
 		t.Fatalf("the run finished before Pause took effect; give it more DPO steps")
 	}
 	time.Sleep(1500 * time.Millisecond)
@@ -213,8 +216,8 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 	p.Click(t, "#train")
 	waitDone(t, p)
 	runs := []mainThread{stopMeasuring(t, p)}
-	if got := metric(t, p, "step"); got != strconv.Itoa(e2eSFTSteps+e2eDPOSteps) {
-		t.Errorf("final step %s, want %d", got, e2eSFTSteps+e2eDPOSteps)
+	if got := metric(t, p, "step"); got != strconv.Itoa(e2eSFTSteps+dpoSteps) {
+		t.Errorf("final step %s, want %d", got, e2eSFTSteps+dpoSteps)
 	}
 	lastLoss := metricFloat(t, p, "loss")
 	if !(lastLoss < firstLoss) {
@@ -229,7 +232,7 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 	for _, name := range []string{"rewards/chosen", "rewards/rejected"} {
 		metricFloat(t, p, name) // a number, not "—"
 	}
-	report.add(t, "DPO loss: %.4f a few steps into DPO, %.4f after %d DPO steps; accuracy %s", firstLoss, lastLoss, e2eDPOSteps, metric(t, p, "rewards/accuracies"))
+	report.add(t, "DPO loss: %.4f a few steps into DPO, %.4f after %d DPO steps; accuracy %s", firstLoss, lastLoss, dpoSteps, metric(t, p, "rewards/accuracies"))
 
 	// No long task while training. A task of the page that another process
 	// kept off the CPU also counts as long, and this test shares its
@@ -250,7 +253,7 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 	}
 	clean := false
 	for i, r := range runs {
-		report.add(t, "main thread while training micro (%d steps), run %d: %s; load average %s", e2eSFTSteps+e2eDPOSteps, i+1, r, loadAverage())
+		report.add(t, "main thread while training micro (%d steps), run %d: %s; load average %s", e2eSFTSteps+dpoSteps, i+1, r, loadAverage())
 		clean = clean || r.LongTasks() == 0
 	}
 	if !clean {
@@ -311,12 +314,12 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 	p.Click(t, "#export-csv")
 	csvText := string(WaitDownload(t, downloads, "metrics.csv", 10*time.Second))
 	lines := strings.Split(strings.TrimSpace(csvText), "\n")
-	if len(lines) != 1+e2eSFTSteps+e2eDPOSteps || !strings.Contains(lines[0], "rewards/accuracies") {
+	if len(lines) != 1+e2eSFTSteps+dpoSteps || !strings.Contains(lines[0], "rewards/accuracies") {
 		t.Errorf("metrics.csv has %d lines, header %q", len(lines), lines[0])
 	}
 	p.Click(t, "#export-json")
 	var rows []map[string]any
-	if err := json.Unmarshal(WaitDownload(t, downloads, "metrics.json", 10*time.Second), &rows); err != nil || len(rows) != e2eSFTSteps+e2eDPOSteps {
+	if err := json.Unmarshal(WaitDownload(t, downloads, "metrics.json", 10*time.Second), &rows); err != nil || len(rows) != e2eSFTSteps+dpoSteps {
 		t.Errorf("metrics.json: %d rows, %v", len(rows), err)
 	} else if rows[len(rows)-1]["rewards/accuracies"] != 1.0 {
 		t.Errorf("the last row of metrics.json: %v", rows[len(rows)-1])
@@ -353,7 +356,7 @@ func TestPlaygroundTrainsInTheBrowser(t *testing.T) {
 	q := NewPage(t)
 	q.Navigate(t, link)
 	waitReady(t, q)
-	for sel, want := range map[string]string{"#preset": "micro", "#sft-steps": strconv.Itoa(e2eSFTSteps), "#steps": strconv.Itoa(e2eDPOSteps), "#loss": "sigmoid", "#beta": "0.1", "#lr": "1e-4", "#seed": "1"} {
+	for sel, want := range map[string]string{"#preset": "micro", "#sft-steps": strconv.Itoa(e2eSFTSteps), "#steps": strconv.Itoa(dpoSteps), "#loss": "sigmoid", "#beta": "0.1", "#lr": "1e-4", "#seed": "1"} {
 		if got := q.Value(t, sel); got != want {
 			t.Errorf("shared page: %s = %q, want %q", sel, got, want)
 		}

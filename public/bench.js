@@ -440,6 +440,30 @@ function renderResults(out, results) {
     ["wasm memory", ...results.map((r) => mib(r.wasm_memory_bytes))],
   ];
   out.append(table(head, rows));
+  const rl = results.filter((r) => r.rlhf_steps);
+  if (rl.length > 0) {
+    const x = rl[0].rlhf_steps;
+    out.append(el("h3", "RLHF's steps on the same config"));
+    out.append(
+      el(
+        "p",
+        `Reward-model step over the ${r0.pairs} pairs; PPO rollout (sampling ${x.response_length} new tokens at most for ` +
+          `each of ${x.ppo_prompts} prompts with the key/value cache, then the reference, reward and value passes) and ` +
+          `PPO update (${x.ppo_epochs} epochs over the rollout batch). Median (min) of up to 5 steps.`,
+      ),
+    );
+    out.append(
+      table(
+        [""].concat(rl.map((r) => r.kernel_set)),
+        [
+          ["reward-model step ms", ...rl.map((r) => ms(r.rlhf_steps.reward_step_ms))],
+          ["PPO rollout ms", ...rl.map((r) => ms(r.rlhf_steps.rollout_ms))],
+          ["rollout tokens/s", ...rl.map((r) => String(r.rlhf_steps.rollout_tokens_per_s))],
+          ["PPO update ms", ...rl.map((r) => ms(r.rlhf_steps.ppo_update_ms))],
+        ],
+      ),
+    );
+  }
   out.append(el("h3", "Kernels at the model's shapes (ms per call, GFLOP/s)"));
   const krows = r0.kernels.map((k, i) => [
     k.name,

@@ -51,6 +51,11 @@ type App struct {
 
 	Engine Engine
 
+	// Base is the pretrained base model's loading; HeldOut the Held-out
+	// prompts panel (app_base.go).
+	Base    BaseState
+	HeldOut HeldOutState
+
 	// Draft is what the controls show; a run keeps the settings it was
 	// started with, so changing a control never changes a run in progress.
 	Draft      session.Settings
@@ -127,6 +132,11 @@ type PairRow struct {
 	RewardRejected float64
 	Known          bool // rewards exist (a DPO step or an evaluation saw the pair)
 	At             int  // the step they are from
+	// Unpaired rows are unpaired examples (KTO's format): one completion
+	// and its label instead of two answers.
+	Unpaired   bool
+	Completion string
+	Label      bool
 }
 
 // Margin is the chosen reward minus the rejected one.
@@ -167,6 +177,7 @@ func (a *App) reset() {
 	a.Pairs, a.PairPage, a.Selected, a.Detail = nil, 0, 0, nil
 	a.detail = request{}
 	a.Sample = SampleState{Temperature: 0.7, Seed: 1, Auto: true, nextID: a.Sample.nextID}
+	a.HeldOut = newHeldOut(a.HeldOut.nextID)
 	a.ImportRole, a.ImportedRef, a.ImportedPolicy, a.ImportErr = "reference", nil, nil, ""
 	a.EmbedHideData, a.EmbedHideControls, a.EmbedAutoplay = false, false, true
 	a.ShareNote, a.ExportNote, a.Alert, a.Notice = "", "", "", ""
@@ -200,6 +211,7 @@ func (a *App) Start(fragment string) {
 	case !a.Embed:
 		if saved := a.Host.Load(storageKey); saved != "" {
 			st := session.DefaultSettings()
+			st.Start = session.StartRandom // saved before the base model existed
 			state := shareState{Settings: st}
 			if json.Unmarshal([]byte(saved), &state) == nil && state.V == shareVersion {
 				a.setDraft(state.Settings)
@@ -207,6 +219,7 @@ func (a *App) Start(fragment string) {
 		}
 	}
 	a.Host.Post(protocol.Hello{})
+	a.ensureBase()
 	if a.Autoplay {
 		a.Train()
 	}

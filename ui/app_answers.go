@@ -32,6 +32,7 @@ func (a *App) Apply(msg protocol.Message) {
 			a.setPairRows(m.Prompts)
 			a.requestDetail(now)
 			a.RequestSamples()
+			a.RequestHeldOut()
 		}
 	case protocol.Metrics:
 		r := a.live(m.Run)
@@ -55,6 +56,7 @@ func (a *App) Apply(msg protocol.Message) {
 		if r.State == RunTraining {
 			if a.Sample.Auto && now.Sub(a.Sample.at) >= sampleInterval {
 				a.RequestSamples()
+				a.RequestHeldOut()
 			}
 			if m.Phase == train.PhaseDPO && now.Sub(a.detail.at) >= detailInterval {
 				a.requestDetail(now)
@@ -72,6 +74,7 @@ func (a *App) Apply(msg protocol.Message) {
 				r.State = RunPaused
 				a.requestDetail(now)
 				a.RequestSamples()
+				a.RequestHeldOut()
 			}
 		}
 	case protocol.Done:
@@ -81,6 +84,7 @@ func (a *App) Apply(msg protocol.Message) {
 			a.Notice = "Training finished after " + plural(m.Global, "step", "steps") + "."
 			a.requestDetail(now)
 			a.RequestSamples()
+			a.RequestHeldOut()
 		}
 	case protocol.Evaluation:
 		if a.live(m.Run) != nil {
@@ -96,6 +100,8 @@ func (a *App) Apply(msg protocol.Message) {
 			a.Detail = &m
 			a.detail.pending = false
 		}
+	case protocol.HeldOutAnswers:
+		a.heldOutAnswered(m)
 	case protocol.Samples:
 		if a.live(m.Run) != nil && m.ID == a.Sample.pending {
 			a.Sample.Result, a.Sample.pending, a.Sample.Err = &m, 0, ""
@@ -109,6 +115,10 @@ func (a *App) Apply(msg protocol.Message) {
 		a.ExportNote = fmt.Sprintf("Saved the %s after step %d: model.safetensors (%s) and config.json. Load them with GPT2LMHeadModel.from_pretrained(folder).",
 			m.Which, a.Live.Step(), formatBytes(len(m.Weights)))
 	case protocol.Imported:
+		if m.Role == "base" {
+			a.baseImported(m)
+			return
+		}
 		a.importPending = max(0, a.importPending-1)
 		a.ImportErr = ""
 		if m.Role == "reference" {
@@ -138,6 +148,10 @@ func (a *App) applyError(m protocol.Error) {
 		a.Engine.Apply(m)
 		return
 	case "import":
+		if a.Base.Sent {
+			a.baseFailed(fmt.Errorf("%s", m.Message))
+			return
+		}
 		a.importPending = max(0, a.importPending-1)
 		a.ImportErr = "The model could not be imported: " + m.Message
 		return
@@ -163,6 +177,8 @@ func (a *App) applyError(m protocol.Error) {
 		a.Alert = "Training stopped: " + m.Message
 	case "sample":
 		a.Sample.pending, a.Sample.Err = 0, m.Message
+	case "heldOut":
+		a.HeldOut.pending, a.HeldOut.Err = 0, m.Message
 	case "pair":
 		a.detail.pending = false
 	case "export":

@@ -46,8 +46,11 @@ func (a *App) validateNow() {
 	a.checkGen++
 	a.checkRev++
 	a.Check = CheckPairs(a.Draft.Pairs, a.dataContext())
-	if a.Live == nil && a.Check.OK() {
+	switch {
+	case a.Live == nil && a.Check.OK():
 		a.setPairRows(a.Check.Prompts)
+	case a.Live == nil && a.Check.Unpaired:
+		a.setExampleRows(a.Check.Examples)
 	}
 }
 
@@ -67,6 +70,9 @@ func (a *App) setPairRows(prompts []string) {
 func (a *App) dataContext() int {
 	if a.Draft.Reference == session.RefImported && a.ImportedRef != nil {
 		return a.ImportedRef.Model.Config.NPositions
+	}
+	if a.Draft.StartsFromBase() && a.Base.Info != nil {
+		return a.Base.Info.Model.Config.NPositions
 	}
 	return presetContext(a.Draft.Preset)
 }

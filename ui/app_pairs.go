@@ -5,6 +5,7 @@ package ui
 import (
 	"time"
 
+	"dpoplayground/core/data"
 	"dpoplayground/wasm/worker/protocol"
 )
 
@@ -26,11 +27,35 @@ func (a *App) SelectPair(i int) {
 
 func (a *App) requestDetail(now time.Time) {
 	r := a.Live
-	if r == nil || r.Info == nil || a.Selected < 0 || a.Selected >= len(a.Pairs) || a.detail.pending || a.Hidden("pairs") {
+	if r == nil || r.Info == nil || a.UnpairedRows() || a.Selected < 0 || a.Selected >= len(a.Pairs) || a.detail.pending || a.Hidden("pairs") {
 		return
 	}
 	a.Host.Post(protocol.PairRequest{Run: r.ID, Index: a.Selected})
 	a.detail = request{pending: true, at: now}
+}
+
+// setExampleRows starts the table over with unpaired examples: each row
+// one completion and its label.
+func (a *App) setExampleRows(examples []data.Example) {
+	a.Pairs = make([]PairRow, len(examples))
+	for i, e := range examples {
+		a.Pairs[i] = PairRow{Index: i, Prompt: e.Prompt, Unpaired: true, Completion: e.Completion, Label: e.Label}
+	}
+	if a.Selected < 0 || a.Selected >= len(a.Pairs) {
+		a.Selected = 0
+	}
+	a.PairPage = min(a.PairPage, max(0, a.PageCount()-1))
+}
+
+// UnpairedRows says whether the table lists unpaired examples.
+func (a *App) UnpairedRows() bool { return len(a.Pairs) > 0 && a.Pairs[0].Unpaired }
+
+// SelectedExample is the selected row when the table lists unpaired examples.
+func (a *App) SelectedExample() (PairRow, bool) {
+	if !a.UnpairedRows() || a.Selected < 0 || a.Selected >= len(a.Pairs) {
+		return PairRow{}, false
+	}
+	return a.Pairs[a.Selected], true
 }
 
 // PageRows are the pair table's rows on the current page.

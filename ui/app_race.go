@@ -51,6 +51,7 @@ func (a *App) newRace() *Race {
 	share := a.laneShare(len(lanes))
 	for _, m := range lanes {
 		r.Lanes = append(r.Lanes, &RaceLane{Method: m})
+		a.postBaseToLane(m)
 		a.Host.PostLane(m, protocol.RaceConfigure{Run: r.ID, Method: m, Settings: r.Settings, Share: share})
 	}
 	a.Race = r

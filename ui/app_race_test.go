@@ -2,8 +2,10 @@ package ui
 
 import (
 	"math"
+	"strings"
 	"testing"
 
+	"dpoplayground/core/gpt"
 	"dpoplayground/core/session"
 	"dpoplayground/wasm/worker/protocol"
 )
@@ -26,9 +28,15 @@ func TestRaceActions(t *testing.T) {
 	if len(h.posted) != before {
 		t.Errorf("the race posted to the DPO run's worker: %v", h.posted[before:])
 	}
-	if len(h.lanePosted) != 4 {
+	// The page starts from the base model: the RLHF lane's worker gets it
+	// before its RaceConfigure (the DPO lane's worker, the main one, has it).
+	if len(h.lanePosted) != 5 {
 		t.Fatalf("posted %+v", h.lanePosted)
 	}
+	if im, ok := h.lanePosted[1].msg.(protocol.Import); !ok || im.Role != "base" || h.lanePosted[1].method != "rlhf" || len(im.Weights) == 0 {
+		t.Fatalf("post 1 is not the base model for the RLHF worker: %+v", h.lanePosted[1])
+	}
+	h.lanePosted = append(h.lanePosted[:1:1], h.lanePosted[2:]...)
 	for i, want := range []string{"dpo", "rlhf"} {
 		c, ok := h.lanePosted[i].msg.(protocol.RaceConfigure)
 		if !ok || h.lanePosted[i].method != want || c.Method != want || c.Run != a.Race.ID {
@@ -132,5 +140,57 @@ func TestLaneShare(t *testing.T) {
 	a.Train()
 	if c := h.lanePosted[0].msg.(protocol.RaceConfigure); c.Share != 0.5 {
 		t.Errorf("share %v on two cores", c.Share)
+	}
+}
+
+// Train in a race from the base model waits for the base; then the race
+// starts, and the RLHF lane's worker gets the base before its configure.
+// From random weights no lane is sent a base model.
+func TestRaceWaitsForTheBase(t *testing.T) {
+	h := newFakeHost()
+	h.holdBase = true
+	a := newTestApp(h, false)
+	a.Start("")
+	a.SetMethod(session.MethodRace)
+	a.Train()
+	if a.Race != nil || len(h.lanePosted) != 0 {
+		t.Fatalf("the race started before the base model was in: %+v", h.lanePosted)
+	}
+	var im protocol.Import
+	for _, m := range h.posted {
+		if m, ok := m.(protocol.Import); ok && m.Role == "base" {
+			im = m
+		}
+	}
+	if im.Role != "base" {
+		t.Fatal("the base model was not posted to the main worker")
+	}
+	c, err := gpt.ParseHFConfig([]byte(im.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Apply(protocol.Imported{Role: "base", Name: im.Name, Model: session.ModelInfo{Config: c, Params: c.NumParams()}})
+	if a.Race == nil {
+		t.Fatal("the race did not start once the base model was in")
+	}
+	var kinds []string
+	for _, p := range h.lanePosted {
+		kinds = append(kinds, p.method+":"+p.msg.MessageType())
+	}
+	if got := strings.Join(kinds, " "); got != "dpo:raceConfigure rlhf:import rlhf:raceConfigure dpo:train rlhf:train" {
+		t.Fatalf("lane posts %s", got)
+	}
+
+	a.SetField("start", session.StartRandom)
+	a.Pause()
+	h.lanePosted = nil
+	a.Train()
+	for _, p := range h.lanePosted {
+		if _, ok := p.msg.(protocol.Import); ok {
+			t.Fatalf("a race from random weights sent the base model to %s", p.method)
+		}
+	}
+	if len(h.lanePosted) == 0 {
+		t.Fatal("the race from random weights posted nothing")
 	}
 }

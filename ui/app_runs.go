@@ -16,6 +16,9 @@ func (a *App) BlockReason() string {
 		if a.Check.Empty {
 			return "Add some pairs first."
 		}
+		if a.Check.Unpaired {
+			return "These are unpaired examples (KTO): the page trains DPO on pairs; `dpo train` trains KTO on them."
+		}
 		return "Fix the pairs first."
 	case a.FieldErrors() || a.workersErr != "":
 		return "Fix the highlighted settings first."
@@ -23,6 +26,8 @@ func (a *App) BlockReason() string {
 		return "RLHF and the race build π_ref by SFT: choose an SFT reference."
 	case a.Draft.Reference == session.RefImported && a.ImportedRef == nil:
 		return "Import a reference model first, or choose another reference."
+	case a.baseBlock() != "":
+		return a.baseBlock()
 	}
 	return ""
 }
@@ -43,6 +48,7 @@ func (a *App) newRun() *Run {
 	a.Detail = nil
 	a.detail = request{}
 	a.Sample.Result, a.Sample.pending, a.Sample.Err = nil, 0, ""
+	a.HeldOut.Answers, a.HeldOut.pending, a.HeldOut.Err = nil, 0, ""
 	a.Host.Post(protocol.Configure{Run: r.ID, Settings: r.Settings, Workers: r.Workers})
 	return r
 }
@@ -69,8 +75,19 @@ func (a *App) needsNewRun() bool {
 	return r == nil || r.State == RunFailed || r.State == RunDone || a.SettingsChanged()
 }
 
-// Train starts a run, or resumes the paused one.
+// Train starts a run, or resumes the paused one. While the base model the
+// run starts from is loading, it starts once the model is in.
 func (a *App) Train() {
+	fresh := a.needsNewRun()
+	if a.RaceMode() {
+		fresh = a.raceNeedsNew()
+	}
+	if fresh && a.Draft.StartsFromBase() && !a.BaseReady() && a.Base.Err == "" {
+		a.Base.trainWhenReady = true
+		a.ensureBase()
+		a.Notice = "Loading the base model; training starts when it is in."
+		return
+	}
 	if a.RaceMode() {
 		a.trainRace()
 		return

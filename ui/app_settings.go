@@ -48,7 +48,10 @@ func (a *App) SetField(id, text string) {
 			delete(a.fieldErrs, other)
 		}
 	}
-	if id == "preset" || id == "reference" {
+	if id == "start" || id == "reference" {
+		a.ensureBase()
+	}
+	if id == "preset" || id == "reference" || id == "start" {
 		a.validateNow()
 	}
 	a.scheduleSave()
@@ -79,7 +82,12 @@ func (a *App) LossInfo() dpo.LossInfo {
 func (a *App) LossOptions() []dpo.LossInfo { return dpo.Losses() }
 
 // ModelDescription is the draft model's shape in words.
-func (a *App) ModelDescription() string { return presetDescription(a.Draft.Preset) }
+func (a *App) ModelDescription() string {
+	if a.ModelLocked() {
+		return "The base model sets the size; choose Random weights to pick one."
+	}
+	return presetDescription(a.Draft.Preset)
+}
 
 // SettingsChanged says whether the controls differ from the live run's
 // settings (or workers), which then apply only from the next Train or Reset.

@@ -17,7 +17,7 @@ import (
 func started(t *testing.T) (*App, *fakeHost) {
 	t.Helper()
 	h := newFakeHost()
-	a := NewApp(h, false)
+	a := newTestApp(h, false)
 	a.Start("")
 	return a, h
 }
@@ -52,8 +52,11 @@ func step(run, global, sftSteps int, pairs int, loss, acc float64) protocol.Metr
 
 func TestStartGreetsTheWorkerAndShowsTheFirstState(t *testing.T) {
 	a, h := started(t)
-	if _, ok := h.posted[0].(protocol.Hello); !ok || len(h.posted) != 1 {
-		t.Fatalf("posted %v, want one Hello", h.posted)
+	if _, ok := h.posted[0].(protocol.Hello); !ok || len(h.posted) != 2 {
+		t.Fatalf("posted %d messages, want a Hello and the base model", len(h.posted))
+	}
+	if im, ok := h.posted[1].(protocol.Import); !ok || im.Role != "base" {
+		t.Fatalf("second message %T, want the base model's import", h.posted[1])
 	}
 	if a.Draft != session.DefaultSettings() {
 		t.Errorf("draft %+v, want the defaults", a.Draft)
@@ -396,7 +399,7 @@ func TestShareLinkRoundTrip(t *testing.T) {
 
 func newApp(embed bool) (*App, *fakeHost) {
 	h := newFakeHost()
-	return NewApp(h, embed), h
+	return newTestApp(h, embed), h
 }
 
 func TestSavedStateIsRestoredAndDamagedLinksAreReported(t *testing.T) {
@@ -405,12 +408,12 @@ func TestSavedStateIsRestoredAndDamagedLinksAreReported(t *testing.T) {
 	st.Seed, st.Preset = 42, "nano"
 	b, _ := json.Marshal(shareState{V: shareVersion, Settings: st})
 	h.storage[storageKey] = string(b)
-	a := NewApp(h, false)
+	a := newTestApp(h, false)
 	a.Start("")
 	if a.Draft != st || a.FieldText("seed") != "42" || a.FieldText("preset") != "nano" {
 		t.Errorf("restored %+v", a.Draft.Config)
 	}
-	c := NewApp(h, false)
+	c := newTestApp(h, false)
 	c.Start("#s=AAAA")
 	if !strings.Contains(c.Alert, "damaged") || c.Draft != st {
 		t.Errorf("damaged link: alert %q, draft %+v", c.Alert, c.Draft.Config)

@@ -34,7 +34,7 @@ func (c *DataView) Pressed(name string) string {
 
 // Invalid is aria-invalid of the pairs box.
 func (c *DataView) Invalid() string {
-	if !c.App.Check.Empty && !c.App.Check.OK() {
+	if !c.App.Check.Empty && !c.App.Check.OK() && !c.App.Check.Unpaired {
 		return "true"
 	}
 	return "false"

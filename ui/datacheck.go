@@ -19,6 +19,11 @@ type DataCheck struct {
 	// and the field; Other is an error without a location.
 	Problems []*data.Error
 	Other    string
+	// Unpaired is set when the box holds unpaired examples (prompt,
+	// completion, label: what KTO trains on) that read without problems;
+	// Examples are they. The page trains DPO, so they are shown, not trained.
+	Unpaired bool
+	Examples []data.Example
 }
 
 // CheckPairs parses text as the worker will and summarises it for a model
@@ -30,6 +35,9 @@ func CheckPairs(text string, context int) DataCheck {
 		return c
 	}
 	c.Format = data.Detect([]byte(text))
+	if data.Unpaired([]byte(text)) {
+		return checkUnpaired(c, text)
+	}
 	ds, err := data.Parse([]byte(text))
 	if err != nil {
 		var located data.Errors
@@ -49,6 +57,33 @@ func CheckPairs(text string, context int) DataCheck {
 	return c
 }
 
+// checkUnpaired reads unpaired examples into c.
+func checkUnpaired(c DataCheck, text string) DataCheck {
+	ds, err := data.ParseUnpaired([]byte(text))
+	if err != nil {
+		var located data.Errors
+		if errors.As(err, &located) {
+			c.Problems = located
+		} else {
+			c.Other = err.Error()
+		}
+		return c
+	}
+	c.Format, c.Unpaired, c.Examples = ds.Format, true, ds.Examples
+	return c
+}
+
+// Desirable counts the unpaired examples labelled true.
+func (c DataCheck) Desirable() int {
+	n := 0
+	for _, e := range c.Examples {
+		if e.Label {
+			n++
+		}
+	}
+	return n
+}
+
 // OK says the pairs can be trained on.
 func (c DataCheck) OK() bool {
 	return !c.Empty && len(c.Problems) == 0 && c.Other == "" && c.Pairs > 0
@@ -57,6 +92,12 @@ func (c DataCheck) OK() bool {
 // FormatLabel names the detected format for people.
 func (c DataCheck) FormatLabel() string {
 	names := map[string]string{"jsonl": "JSONL", "json": "JSON", "csv": "CSV", "tsv": "TSV", "text": "prompt/chosen/rejected blocks"}
+	if c.Unpaired {
+		names["text"] = "prompt/completion/label blocks"
+		for k, v := range names {
+			names[k] = v + ", unpaired"
+		}
+	}
 	base, rest := c.Format, ""
 	for i, r := range c.Format {
 		if r == ' ' {
@@ -78,6 +119,10 @@ func (c DataCheck) Summary() string {
 	switch {
 	case c.Empty:
 		return "No pairs yet: paste some, drop a file or pick an example."
+	case c.Unpaired:
+		d := c.Desirable()
+		return fmt.Sprintf("%s (%d desirable, %d undesirable): KTO's unpaired format; the page trains DPO on pairs, and `dpo train` trains KTO on these",
+			plural(len(c.Examples), "unpaired example", "unpaired examples"), d, len(c.Examples)-d)
 	case !c.OK():
 		return plural(len(c.Problems), "problem", "problems") + " to fix before training"
 	}

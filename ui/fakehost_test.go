@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"fmt"
 	"time"
 
 	js "github.com/vugu/vugu/js"
 
+	"dpoplayground/core/gpt"
+	"dpoplayground/core/session"
 	"dpoplayground/wasm/worker/protocol"
 )
 
@@ -12,24 +15,52 @@ import (
 // pending until the test runs them (fire), and the clock only moves when
 // the test moves it.
 type fakeHost struct {
-	posted     []protocol.Message
-	now        time.Time
-	pending    []timer
-	downloads  map[string][]byte
-	copied     []string
-	copyOK     bool
-	storage    map[string]string
-	fragment   string
-	url        string
-	pairsText  []string
-	fileLists  []int // the length of every FileList handed to ReadFiles
-	cores      int
+	posted    []protocol.Message
+	now       time.Time
+	pending   []timer
+	downloads map[string][]byte
+	copied    []string
+	copyOK    bool
+	storage   map[string]string
+	fragment  string
+	url       string
+	pairsText []string
+	fileLists []int // the length of every FileList handed to ReadFiles
+	cores     int
+	// files are what Fetch serves (the base model's, by default); fetched
+	// lists the paths asked for.
+	files   map[string][]byte
+	fetched []string
+	// app, when set (newTestApp), gets the worker's answer to the base
+	// model's import at once, unless holdBase.
+	app        *App
+	holdBase   bool
 	lanePosted []lanePost
 }
 
 type lanePost struct {
 	method string
 	msg    protocol.Message
+}
+
+// newTestApp is NewApp on h, with h answering the base model's import as
+// the worker does.
+func newTestApp(h *fakeHost, embed bool) *App {
+	a := NewApp(h, embed)
+	h.app = a
+	return a
+}
+
+// testBase is a nano model as the base model's two files.
+func testBase() map[string][]byte {
+	c, _ := gpt.PresetConfig("nano")
+	p := gpt.NewParams(c)
+	p.Init(5)
+	cfg, w, err := p.MarshalHF()
+	if err != nil {
+		panic(err)
+	}
+	return map[string][]byte{baseConfigPath: cfg, baseWeightsPath: w}
 }
 
 type timer struct {
@@ -43,12 +74,22 @@ func newFakeHost() *fakeHost {
 		downloads: map[string][]byte{},
 		storage:   map[string]string{},
 		copyOK:    true,
+		files:     testBase(),
 		url:       "https://example.org/dpo/index.html",
 		cores:     8,
 	}
 }
 
-func (h *fakeHost) Post(msg protocol.Message) { h.posted = append(h.posted, msg) }
+func (h *fakeHost) Post(msg protocol.Message) {
+	h.posted = append(h.posted, msg)
+	if im, ok := msg.(protocol.Import); ok && im.Role == "base" && h.app != nil && !h.holdBase {
+		c, err := gpt.ParseHFConfig([]byte(im.Config))
+		if err != nil {
+			panic(err)
+		}
+		h.app.Apply(protocol.Imported{Role: "base", Name: im.Name, Model: session.ModelInfo{Config: c, Params: c.NumParams()}})
+	}
+}
 func (h *fakeHost) PostLane(method string, msg protocol.Message) {
 	h.lanePosted = append(h.lanePosted, lanePost{method, msg})
 }
@@ -80,6 +121,14 @@ func (h *fakeHost) ReadFiles(files js.Value, done func([]File, error)) {
 	done(nil, nil)
 }
 func (h *fakeHost) SetPairsText(text string) { h.pairsText = append(h.pairsText, text) }
+func (h *fakeHost) Fetch(path string, done func([]byte, error)) {
+	h.fetched = append(h.fetched, path)
+	if b, ok := h.files[path]; ok {
+		done(b, nil)
+		return
+	}
+	done(nil, fmt.Errorf("%s: HTTP status 404", path))
+}
 
 // advance moves the clock by d and runs the timers that are due.
 func (h *fakeHost) advance(d time.Duration) {

@@ -45,6 +45,9 @@ type Host interface {
 	// state on every render: re-setting a large text each frame would cost
 	// more than the rest of the page.
 	SetPairsText(text string)
+	// Fetch reads a file of the site (a path relative to the page, such
+	// as the base model's), failing on any status but 200.
+	Fetch(path string, done func([]byte, error))
 }
 
 // File is a file the person picked or dropped.

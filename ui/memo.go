@@ -38,6 +38,7 @@ type settingsKey struct {
 	advanced bool
 	imported string
 	workers  string // the workers control's text and error
+	base     string // the base model's state, as the hint says it
 }
 
 func (c *SettingsPanel) Build(in *vugu.BuildIn) *vugu.BuildOut {
@@ -45,6 +46,7 @@ func (c *SettingsPanel) Build(in *vugu.BuildIn) *vugu.BuildOut {
 	key.draft.Pairs = "" // the panel does not show the pairs: typing in their box leaves it alone
 	key.imported = c.ReferenceHint()
 	key.workers = c.App.WorkersText() + "\x00" + c.App.WorkersError()
+	key.base = c.App.StartHint()
 	return c.memo.build(key, func() *vugu.BuildOut { return c.SettingsView.Build(in) })
 }
 

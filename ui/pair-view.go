@@ -50,6 +50,9 @@ func (c *PairView) Title() string {
 	if c.App.Selected < 0 {
 		return "Choose a pair"
 	}
+	if c.Example() != nil {
+		return fmt.Sprintf("Example %d", c.App.Selected+1)
+	}
 	return fmt.Sprintf("Pair %d, byte by byte", c.App.Selected+1)
 }
 
@@ -75,4 +78,43 @@ func (c *PairView) SumText(s Shaded) string {
 
 func (c *PairView) ScaleText() string {
 	return fmt.Sprintf("±%.3f nats per byte", c.scale)
+}
+
+// Example is the selected unpaired example, or nil when the table lists pairs.
+func (c *PairView) Example() *PairRow {
+	if row, ok := c.App.SelectedExample(); ok {
+		return &row
+	}
+	return nil
+}
+
+// ExamplePrompt is the example's prompt without its final newline.
+func (c *PairView) ExamplePrompt() string { return strings.TrimRight(c.Example().Prompt, "\n") }
+
+// ExampleTag names the completion by its label, as the pair view names
+// chosen and rejected answers.
+func (c *PairView) ExampleTag() string {
+	if c.Example().Label {
+		return "desirable"
+	}
+	return "undesirable"
+}
+
+func (c *PairView) ExampleTagClass() string {
+	if c.Example().Label {
+		return "tag chosen"
+	}
+	return "tag rejected"
+}
+
+func (c *PairView) ExampleClass() string {
+	if c.Example().Label {
+		return "answer chosen-answer"
+	}
+	return "answer rejected-answer"
+}
+
+// ExampleLabel is the label as TRL writes it.
+func (c *PairView) ExampleLabel() string {
+	return fmt.Sprintf("label: %t", c.Example().Label)
 }

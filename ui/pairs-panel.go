@@ -11,8 +11,17 @@ type PairsPanel struct {
 	App *App
 }
 
-// Summary counts the pairs ordered right.
+// Summary counts the pairs ordered right, or the unpaired examples of each label.
 func (c *PairsPanel) Summary() string {
+	if c.App.UnpairedRows() {
+		d := 0
+		for _, r := range c.App.Pairs {
+			if r.Label {
+				d++
+			}
+		}
+		return fmt.Sprintf("%s: %d desirable, %d undesirable", plural(len(c.App.Pairs), "unpaired example", "unpaired examples"), d, len(c.App.Pairs)-d)
+	}
 	right, known := c.App.OrderedRight()
 	if known == 0 {
 		return plural(len(c.App.Pairs), "pair", "pairs")
@@ -72,4 +81,37 @@ func (c *PairsPanel) RowClass(row PairRow) string {
 
 func (c *PairsPanel) PageText() string {
 	return fmt.Sprintf("page %d of %d", c.App.PairPage+1, c.App.PageCount())
+}
+
+// Completion is an unpaired example's completion on one line.
+func (c *PairsPanel) Completion(row PairRow) string {
+	p := strings.Join(strings.Fields(row.Completion), " ")
+	if r := []rune(p); len(r) > 60 {
+		p = string(r[:59]) + "…"
+	}
+	return p
+}
+
+// CompletionClass colours a completion as the pair table colours chosen
+// (desirable) and rejected (undesirable) answers.
+func (c *PairsPanel) CompletionClass(row PairRow) string {
+	if row.Label {
+		return "completion chosen"
+	}
+	return "completion rejected"
+}
+
+// Label is an unpaired example's label in words, TRL's true or false first.
+func (c *PairsPanel) Label(row PairRow) string {
+	if row.Label {
+		return "true · desirable"
+	}
+	return "false · undesirable"
+}
+
+func (c *PairsPanel) LabelClass(row PairRow) string {
+	if row.Label {
+		return "label-col right"
+	}
+	return "label-col wrong"
 }

@@ -54,7 +54,7 @@ func mountPage(t *testing.T, embed bool, fragment string) *page {
 		shared.renderer, shared.env = r, env
 	}
 	h := newFakeHost()
-	a := NewApp(h, embed)
+	a := newTestApp(h, embed)
 	a.Start(fragment)
 	p := &page{t: t, app: a, host: h, root: &Root{App: a, Charts: &Charts{}}, renderer: shared.renderer, env: shared.env, trim: NewTrimmer(), doc: doc}
 	p.render()

@@ -215,7 +215,8 @@ func RunLabel(past, live session.Settings, number int) string {
 			diffs = append(diffs, label)
 		}
 	}
-	add(past.Preset != live.Preset, past.Preset)
+	add(past.StartsFromBase() != live.StartsFromBase(), map[bool]string{true: "from base", false: "from random"}[past.StartsFromBase()])
+	add(past.Preset != live.Preset && !past.StartsFromBase(), past.Preset)
 	add(past.Reference != live.Reference, map[string]string{
 		session.RefSFTChosen: "ref: SFT chosen", session.RefSFTBoth: "ref: SFT both", session.RefImported: "ref: imported",
 	}[past.Reference])

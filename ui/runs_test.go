@@ -9,6 +9,7 @@ import (
 
 func TestRunLabelNamesWhatDiffers(t *testing.T) {
 	live := session.DefaultSettings()
+	live.Start = session.StartRandom // from the base, the size is the base's: no preset to name
 	tests := []struct {
 		name   string
 		change func(*session.Settings)
@@ -24,6 +25,7 @@ func TestRunLabelNamesWhatDiffers(t *testing.T) {
 		{"reference", func(s *session.Settings) { s.Reference = session.RefSFTBoth }, "ref: SFT both"},
 		{"pairs", func(s *session.Settings) { s.Pairs = "x" }, "other pairs"},
 		{"preset", func(s *session.Settings) { s.Preset = "nano" }, "nano"},
+		{"start", func(s *session.Settings) { s.Start = session.StartBase }, "from base"},
 	}
 	for _, tt := range tests {
 		past := live

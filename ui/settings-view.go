@@ -105,3 +105,11 @@ func (c *SettingsView) MethodHint() string {
 	}
 	return "Direct Preference Optimization: a classification loss on the pairs, no reward model, no sampling."
 }
+
+// StartValue is the Start from menu's value ("" reads as random weights).
+func (c *SettingsView) StartValue() string {
+	if c.App.Draft.Start == session.StartBase {
+		return session.StartBase
+	}
+	return session.StartRandom
+}

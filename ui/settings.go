@@ -91,6 +91,8 @@ var settingFields = func() map[string]settingField {
 	fields := []settingField{
 		choiceField("method", func() []string { return []string{session.MethodDPO, session.MethodRLHF, session.MethodRace} },
 			func(s *session.Settings) *string { return &s.Method }),
+		choiceField("start", func() []string { return []string{session.StartBase, session.StartRandom} },
+			func(s *session.Settings) *string { return &s.Start }),
 		choiceField("preset", presetNames, func(s *session.Settings) *string { return &s.Preset }),
 		choiceField("reference", func() []string { return []string{session.RefSFTChosen, session.RefSFTBoth, session.RefImported} },
 			func(s *session.Settings) *string { return &s.Reference }),

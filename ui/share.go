@@ -36,7 +36,7 @@ type shareState struct {
 }
 
 // Sections are the parts of the page that an embed can hide.
-var Sections = []string{"data", "controls", "charts", "race", "pairs", "samples", "notes", "share"}
+var Sections = []string{"data", "controls", "charts", "race", "pairs", "samples", "heldout", "notes", "share"}
 
 // Fragment is a parsed URL fragment.
 type Fragment struct {
@@ -84,6 +84,9 @@ func DecodeSettings(s string) (session.Settings, error) {
 	if len(js) > maxInflated {
 		return st, errors.New("the link's settings are larger than the page accepts")
 	}
+	// A link without "start" was made before the base model existed: its
+	// run started from random weights, and must again.
+	st.Start = session.StartRandom
 	state := shareState{Settings: st}
 	if err := json.Unmarshal(js, &state); err != nil {
 		return session.DefaultSettings(), fmt.Errorf("the link's settings are damaged: %w", err)

@@ -91,6 +91,7 @@ func TestMissingSettingsKeepDefaults(t *testing.T) {
 	}
 	want := session.DefaultSettings()
 	want.Beta = 0.3
+	want.Start = session.StartRandom // a link without start predates the base model
 	if st != want {
 		t.Errorf("decoded %+v", st.Config)
 	}
@@ -120,4 +121,27 @@ func FuzzParseFragment(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A link made before the base model existed has no "start": its run began
+// from random weights and still does, whatever the page's default; a link
+// that names the base keeps it.
+func TestStartOfOldAndNewLinks(t *testing.T) {
+	st, err := DecodeSettings(deflate([]byte(`{"v":1,"settings":{"beta":0.3}}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Start != session.StartRandom {
+		t.Errorf("a link without start decoded to start %q, want %q", st.Start, session.StartRandom)
+	}
+	want := session.DefaultSettings()
+	want.Start = session.StartBase
+	enc, err := EncodeSettings(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeSettings(enc)
+	if err != nil || got.Start != session.StartBase {
+		t.Errorf("a link with start base decoded to %q (%v)", got.Start, err)
+	}
 }

@@ -27,7 +27,7 @@ func TestDefaultWorkers(t *testing.T) {
 	} {
 		h := newFakeHost()
 		h.cores = tt.cores
-		a := NewApp(h, false)
+		a := newTestApp(h, false)
 		a.Start("")
 		a.SetField("batch-size", strconv.Itoa(tt.batch))
 		if tt.pairs != "" {
@@ -82,7 +82,7 @@ func TestWorkersApplyToTheNextRunAndStayOutOfLinks(t *testing.T) {
 	}
 
 	// A reload keeps the choice; a link does not change it; Clear forgets it.
-	b := NewApp(h, false)
+	b := newTestApp(h, false)
 	b.Start(link[strings.IndexByte(link, '#'):])
 	if b.DraftWorkers() != 2 {
 		t.Errorf("after a reload with a link: %d workers, want the stored 2", b.DraftWorkers())
@@ -93,13 +93,13 @@ func TestWorkersApplyToTheNextRunAndStayOutOfLinks(t *testing.T) {
 	}
 	// An embed neither reads nor writes the choice.
 	h.storage[workersKey] = "3"
-	e := NewApp(h, true)
+	e := newTestApp(h, true)
 	e.Start("")
 	e.SetWorkers("2")
 	if e.DraftWorkers() != 2 || h.storage[workersKey] != "3" {
 		t.Errorf("embed: %d workers, stored %q", e.DraftWorkers(), h.storage[workersKey])
 	}
-	f := NewApp(newFakeHost(), true)
+	f := newTestApp(newFakeHost(), true)
 	f.Start("")
 	if f.DraftWorkers() != 4 {
 		t.Errorf("a fresh embed uses %d workers", f.DraftWorkers())
@@ -121,7 +121,7 @@ func TestWorkersControlValidates(t *testing.T) {
 		t.Errorf("3: error %q, text %q", a.WorkersError(), a.WorkersText())
 	}
 	h.storage[workersKey] = "16"
-	b := NewApp(h, false)
+	b := newTestApp(h, false)
 	b.Start("")
 	if b.DraftWorkers() != 8 {
 		t.Errorf("16 stored on 8 cores: %d workers", b.DraftWorkers())

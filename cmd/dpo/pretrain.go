@@ -89,7 +89,11 @@ func cmdPretrain(args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			heldOut = fmt.Sprintf("%.4f", h)
+			right, total, err := pretrain.HeldOutPreference(t.Params())
+			if err != nil {
+				return err
+			}
+			heldOut = fmt.Sprintf("%.4f (right sum preferred %d/%d)", h, right, total)
 		}
 		if r.Step%*logEvery == 0 || r.Step%*evalEvery == 0 || t.Done() {
 			elapsed := time.Since(start).Seconds()

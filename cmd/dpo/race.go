@@ -95,7 +95,7 @@ func cmdRace(args []string, stdout, stderr io.Writer) error {
 		Forward: 2*len(pairs) + 2*batch*dcfg.Steps, Backward: 2 * batch * dcfg.Steps, ModelBytes: 16*n + 4*n}
 
 	start = time.Now()
-	p, err := rlhf.New(cfg, pairs, ref)
+	p, err := rlhf.New(cfg, pairs, train.Weights{Reference: ref})
 	if err != nil {
 		return err
 	}

@@ -116,7 +116,7 @@ func cmdRLHF(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := rlhf.New(cfg, pairs, nil)
+	p, err := rlhf.New(cfg, pairs, train.Weights{})
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,9 @@ type Options struct {
 	// step_ms): the memory check of the small preset, which measures what
 	// training takes.
 	TrainOnly bool `json:"train_only,omitempty"`
+	// RLHF also times the reward-model step and PPO's rollout and update
+	// (RunRLHF); ignored with TrainOnly.
+	RLHF bool `json:"rlhf,omitempty"`
 }
 
 // Config returns the bench config on the named model preset (micro is "the"
@@ -48,7 +51,7 @@ func Config(preset string) (Options, error) {
 	if _, err := gpt.PresetConfig(preset); err != nil {
 		return Options{}, err
 	}
-	return Options{Preset: preset, Pairs: 8, SeqLen: 64, Response: 48, Runs: 15, Warmup: 3, Kernels: true}, nil
+	return Options{Preset: preset, Pairs: 8, SeqLen: 64, Response: 48, Runs: 15, Warmup: 3, Kernels: true, RLHF: true}, nil
 }
 
 // Validate reports options that cannot run.
@@ -123,6 +126,8 @@ type Result struct {
 	WasmMemoryBytes uint64 `json:"wasm_memory_bytes,omitempty"`
 
 	Kernels []KernelResult `json:"kernels,omitempty"`
+	// RLHF's steps on the same config, with the same kernels.
+	RLHF *RLHFResult `json:"rlhf_steps,omitempty"`
 }
 
 // Run runs the benchmark.
@@ -199,6 +204,11 @@ func Run(o Options) (*Result, error) {
 	r.TokensPerS = math.Round(float64(2*o.Pairs*o.SeqLen) / (r.TrainStepMS.MedianMS / 1000))
 	if o.Kernels {
 		r.Kernels = Kernels(mc, batch)
+	}
+	if o.RLHF && !o.TrainOnly {
+		if r.RLHF, err = RunRLHF(o); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }

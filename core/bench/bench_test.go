@@ -109,6 +109,27 @@ func TestRunReportsEveryFigure(t *testing.T) {
 			t.Errorf("no timing for %s", n)
 		}
 	}
+	if x := r.RLHF; x == nil {
+		t.Error("no RLHF figures")
+	} else {
+		if x.RewardStepMS.MedianMS <= 0 || x.RolloutMS.MedianMS <= 0 || x.PPOUpdateMS.MedianMS <= 0 || x.PPOUpdateMS.MinMS > x.PPOUpdateMS.MedianMS {
+			t.Errorf("RLHF timings %+v", x)
+		}
+		// A seeded random model almost never ends a completion: the rollout
+		// samples close to a full response per prompt.
+		if x.Prompts != o.Pairs || x.ResponseLength != o.Response || x.RolloutTokensS <= 0 {
+			t.Errorf("RLHF config %+v", x)
+		}
+	}
+	var table strings.Builder
+	if err := WriteTable(&table, &Report{Platform: r.Platform, Results: []Result{*r}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{"RLHF reward-model step", "RLHF PPO rollout", "RLHF PPO update", "RLHF rollout tokens/s"} {
+		if !strings.Contains(table.String(), row) {
+			t.Errorf("the table has no %q row:\n%s", row, table.String())
+		}
+	}
 	if _, err := json.Marshal(r); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +167,7 @@ func TestRunReportsEveryFigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.StepMS != (Timing{}) || r.TrainStepMS.MedianMS <= 0 || r.Kernels != nil {
+	if r.StepMS != (Timing{}) || r.TrainStepMS.MedianMS <= 0 || r.Kernels != nil || r.RLHF != nil {
 		t.Errorf("train-only run: step %+v, train step %+v, %d kernels", r.StepMS, r.TrainStepMS, len(r.Kernels))
 	}
 }

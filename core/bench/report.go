@@ -241,6 +241,11 @@ func WriteTable(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintln(tw)
 	}
+	rs := make([]*Result, len(r.Results))
+	for i := range r.Results {
+		rs[i] = &r.Results[i]
+	}
+	writeRLHFRows(tw, rs)
 	if len(r.Results) > 0 {
 		writeKernelRows(tw, r.Results)
 	}
@@ -264,6 +269,50 @@ var resultRows = []struct {
 		}
 		return mib(r.SysBytes)
 	}},
+}
+
+// rlhfRows are RLHF's steps beside the DPO step (RLHFResult).
+var rlhfRows = []struct {
+	name  string
+	value func(*RLHFResult) Timing
+}{
+	{"RLHF reward-model step ms median (min)", func(r *RLHFResult) Timing { return r.RewardStepMS }},
+	{"RLHF PPO rollout ms median (min)", func(r *RLHFResult) Timing { return r.RolloutMS }},
+	{"RLHF PPO update ms median (min)", func(r *RLHFResult) Timing { return r.PPOUpdateMS }},
+}
+
+func timingCell(t Timing) string { return fmt.Sprintf("%.1f (%.1f)", t.MedianMS, t.MinMS) }
+
+// writeRLHFRows prints rlhfRows and the rollout's tokens/s for results
+// that have RLHF figures; a result without them shows "-".
+func writeRLHFRows(tw io.Writer, rs []*Result) {
+	has := false
+	for _, r := range rs {
+		has = has || r.RLHF != nil
+	}
+	if !has {
+		return
+	}
+	for _, row := range rlhfRows {
+		fmt.Fprintf(tw, "%s\t", row.name)
+		for _, r := range rs {
+			if r.RLHF == nil {
+				fmt.Fprint(tw, "-\t")
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t", timingCell(row.value(r.RLHF)))
+		}
+		fmt.Fprintln(tw)
+	}
+	fmt.Fprint(tw, "RLHF rollout tokens/s\t")
+	for _, r := range rs {
+		if r.RLHF == nil {
+			fmt.Fprint(tw, "-\t")
+			continue
+		}
+		fmt.Fprintf(tw, "%.0f\t", r.RLHF.RolloutTokensS)
+	}
+	fmt.Fprintln(tw)
 }
 
 func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
@@ -354,6 +403,7 @@ func WriteComparison(w io.Writer, native, browser *Report) error {
 		}
 		fmt.Fprintln(tw)
 	}
+	writeRLHFRows(tw, cols)
 	for _, k := range nat.Kernels {
 		fmt.Fprintf(tw, "%s\t", k.Name)
 		kb := findKernel(bs.Kernels, k.Name)

@@ -162,3 +162,30 @@ func HeldOut() []Example {
 	}
 	return out
 }
+
+// HeldOutPair is a held-out sum with its right answer and a wrong one, in
+// the presets' neutral register ("6 + 1 = 7" against "6 + 1 = 8").
+type HeldOutPair struct {
+	Prompt, Right, Wrong string
+}
+
+// HeldOutPairs pairs every held-out prompt with its right answer against
+// the two nearest wrong sums (one more and one less, or two more when the
+// sum is 0): a model that prefers the right answer in these pairs has
+// learned to add, not merely to write a number.
+func HeldOutPairs() []HeldOutPair {
+	var out []HeldOutPair
+	for _, e := range HeldOut() {
+		a, b := 0, 0
+		fmt.Sscanf(e.Response, "%d + %d", &a, &b)
+		s := a + b
+		for _, w := range []int{s + 1, s - 1} {
+			if w < 0 {
+				w = s + 2
+			}
+			out = append(out, HeldOutPair{Prompt: e.Prompt, Right: e.Response,
+				Wrong: fmt.Sprintf("%d + %d = %d", a, b, w)})
+		}
+	}
+	return out
+}

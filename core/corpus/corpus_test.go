@@ -2,8 +2,10 @@ package corpus
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"dpoplayground/core/data"
@@ -179,6 +181,25 @@ func TestExamplesFitContext(t *testing.T) {
 		e := s.Next()
 		if n := len(e.Seq().IDs); n > 128 {
 			t.Fatalf("%+v has %d ids", e, n)
+		}
+	}
+}
+
+func TestHeldOutPairsAreRightAgainstNearWrong(t *testing.T) {
+	pairs := HeldOutPairs()
+	if len(pairs) != 2*len(HeldOut()) {
+		t.Fatalf("%d pairs, want two per held-out prompt (%d)", len(pairs), 2*len(HeldOut()))
+	}
+	for _, p := range pairs {
+		var a, b, r, w int
+		if _, err := fmt.Sscanf(p.Right, "%d + %d = %d", &a, &b, &r); err != nil || r != a+b {
+			t.Errorf("%q: right answer %q is not a + b", p.Prompt, p.Right)
+		}
+		if !strings.Contains(p.Prompt, fmt.Sprintf("%d + %d", a, b)) {
+			t.Errorf("answer %q does not answer %q", p.Right, p.Prompt)
+		}
+		if _, err := fmt.Sscanf(p.Wrong, "%d + %d = %d", &a, &b, &w); err != nil || w == a+b || w < 0 || max(w-r, r-w) > 2 {
+			t.Errorf("%q: wrong answer %q is not a near wrong sum", p.Prompt, p.Wrong)
 		}
 	}
 }

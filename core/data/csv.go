@@ -24,7 +24,7 @@ func columnName(cell string) string {
 }
 
 // namesAColumn says whether the first record of text, split at delim, names
-// at least one of prompt, chosen and rejected: then text is a table whose
+// at least one field of pairs or unpaired examples: then text is a table whose
 // header may still lack a column, an error worth reporting as such.
 func namesAColumn(text []byte, delim rune) bool {
 	header, err := newDelimitedReader(text, delim).Read()
@@ -32,7 +32,7 @@ func namesAColumn(text []byte, delim rune) bool {
 		return false
 	}
 	for _, cell := range header {
-		for _, name := range columnNames {
+		for _, name := range allFieldNames {
 			if columnName(cell) == name {
 				return true
 			}
@@ -42,8 +42,8 @@ func namesAColumn(text []byte, delim rune) bool {
 }
 
 // parseDelimited reads CSV (delim ',') or TSV (delim '\t') with a header row,
-// quoted per RFC 4180. Without a prompt column the prompt is implicit.
-func parseDelimited(c *collector, text []byte, delim rune) records {
+// quoted per RFC 4180, naming the columns of s (all but s.optional required).
+func parseDelimited[T any](c *collector, text []byte, delim rune, s schema[T]) records[T] {
 	kind := "CSV"
 	if delim == '\t' {
 		kind = "TSV"
@@ -52,13 +52,13 @@ func parseDelimited(c *collector, text []byte, delim rune) records {
 	header, err := r.Read()
 	if err != nil {
 		reportDelimited(c, kind, err)
-		return records{}
+		return records[T]{}
 	}
 	headerLine, _ := r.FieldPos(0)
 	cols := map[string]int{}
 	for i, cell := range header {
 		name := columnName(cell)
-		for _, want := range columnNames {
+		for _, want := range s.fields {
 			if name != want {
 				continue
 			}
@@ -68,17 +68,17 @@ func parseDelimited(c *collector, text []byte, delim rune) records {
 			cols[name] = i
 		}
 	}
-	for _, name := range columnNames[1:] {
-		if _, ok := cols[name]; !ok {
-			c.atLine(headerLine, name, "missing from the %s header, which must name the columns prompt, chosen and rejected", kind)
+	for _, name := range s.fields {
+		if _, ok := cols[name]; !ok && name != s.optional {
+			c.atLine(headerLine, name, "missing from the %s header, which must name the columns %s", kind, fieldList(s.fields, false, "and"))
 		}
 	}
 	if len(c.errs) > 0 {
-		return records{}
+		return records[T]{}
 	}
-	_, hasPrompt := cols["prompt"]
-	f := form{implicit: !hasPrompt}
-	var rs records
+	_, hasOptional := cols[s.optional]
+	f := form{implicit: s.optional != "" && !hasOptional}
+	var rs records[T]
 	for !c.full {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -99,25 +99,19 @@ func parseDelimited(c *collector, text []byte, delim rune) records {
 			continue
 		}
 		line, _ := r.FieldPos(0)
-		if !rs.next(c, line) {
+		if !rs.next(c, line, s.noun) {
 			break
 		}
-		field := func(name string) value {
-			i := cols[name]
+		get := func(name string) *value {
+			i, ok := cols[name]
+			if !ok {
+				return nil
+			}
 			l, col := r.FieldPos(i)
-			return value{s: rec[i], off: c.pos.offset(l, col)}
+			return &value{s: rec[i], off: c.pos.offset(l, col)}
 		}
-		var prompt *value
-		if hasPrompt {
-			p := field("prompt")
-			prompt = &p
-		}
-		chosen, rejected := field("chosen"), field("rejected")
-		if !checkTexts(c, prompt, &chosen, &rejected) {
-			continue
-		}
-		pair, ok := textPair(c, line, prompt, chosen, rejected)
-		rs.add(pair, f, ok)
+		item, ok := s.row(c, line, get)
+		rs.add(item, f, ok)
 	}
 	return rs
 }

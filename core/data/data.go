@@ -26,6 +26,13 @@
 //     other lines continue the value above, and a line holding only "."
 //     is an empty line inside a value.
 //
+// Unpaired examples (TRL's unpaired preference format, what KTO trains on)
+// are read by ParseUnpaired in the same forms, with the fields "prompt",
+// "completion" and "label" (a JSON boolean; true or false in CSV, TSV and
+// text blocks, which have "completion:" and "label:" lines). Unpaired tells
+// the two kinds apart by the first record, and Parse refuses unpaired data
+// with an error saying so; Unpair turns pairs into examples.
+//
 // Strings are taken exactly as given, except in the hand-typing format where
 // the prompt is followed by "\n" (the separator the model sees between
 // question and answer, as in "What is 2 + 2?\n"). A leading UTF-8 byte order
@@ -108,34 +115,49 @@ func Parse(text []byte) (*Dataset, error) {
 		return nil, Errors{{Msg: fmt.Sprintf("the input has %d bytes; the limit is %d (10 MB)", len(text), MaxBytes)}}
 	}
 	text = bytes.TrimPrefix(text, byteOrderMark)
+	if line, ok := firstLine(text); ok && Unpaired(text) {
+		return nil, Errors{{Line: line.number, Msg: "these are unpaired examples (prompt, completion, label), " +
+			"which KTO trains on; DPO needs pairs (prompt, chosen, rejected)"}}
+	}
+	r, format, err := parseWith(text, pairSchema, Formats)
+	if err != nil {
+		return nil, err
+	}
+	return &Dataset{Pairs: r.items, Format: format}, nil
+}
+
+// parseWith reads text, without its byte order mark, in the format Detect
+// sees, with the fields of s; formats names the accepted formats for the
+// unknown-format error. It returns the records and the format's name.
+func parseWith[T any](text []byte, s schema[T], formats string) (records[T], string, error) {
 	c := &collector{pos: newPositions(text)}
-	var r records
+	var r records[T]
 	format := Detect(text)
 	switch format {
 	case formatJSONL:
-		r = parseJSONL(c, text)
+		r = parseJSONL(c, text, s)
 	case formatJSON:
-		r = parseJSON(c, text)
+		r = parseJSON(c, text, s)
 	case formatCSV:
-		r = parseDelimited(c, text, ',')
+		r = parseDelimited(c, text, ',', s)
 	case formatTSV:
-		r = parseDelimited(c, text, '\t')
+		r = parseDelimited(c, text, '\t', s)
 	case formatText:
-		r = parseText(c, text)
+		r = parseText(c, text, s)
 	case "":
 		line, ok := firstLine(text)
 		if !ok {
-			return nil, Errors{{Msg: "no pairs: the input is empty"}}
+			return r, "", Errors{{Msg: "no " + s.noun + ": the input is empty"}}
 		}
-		c.atLine(line.number, "", "unknown format; expected %s", Formats)
+		c.atLine(line.number, "", "unknown format; expected %s", formats)
 	}
 	if len(c.errs) > 0 {
-		return nil, c.errs
+		return r, "", c.errs
 	}
-	if len(r.pairs) == 0 {
-		return nil, Errors{{Msg: "no pairs found"}}
+	if len(r.items) == 0 {
+		return r, "", Errors{{Msg: "no " + s.noun + " found"}}
 	}
-	return &Dataset{Pairs: r.pairs, Format: format + r.first.suffix()}, nil
+	return r, format + r.first.suffix(), nil
 }
 
 // Detect names the base format Parse would read text as ("jsonl", "json",

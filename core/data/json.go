@@ -15,8 +15,8 @@ type jsonField struct {
 }
 
 // parseJSONL reads one JSON object per line; blank lines are skipped.
-func parseJSONL(c *collector, text []byte) records {
-	var r records
+func parseJSONL[T any](c *collector, text []byte, s schema[T]) records[T] {
+	var r records[T]
 	for l := range lines(text) {
 		if c.full {
 			break
@@ -24,22 +24,22 @@ func parseJSONL(c *collector, text []byte) records {
 		if len(bytes.TrimSpace(l.text)) == 0 {
 			continue
 		}
-		if !r.next(c, l.number) {
+		if !r.next(c, l.number, s.noun) {
 			break
 		}
 		if !json.Valid(l.text) {
 			reportJSONSyntax(c, l.off, l.text, json.Unmarshal(l.text, new(json.RawMessage)))
 			continue
 		}
-		r.add(jsonRecord(c, jsonField{raw: l.text, off: l.off}, l.number, "each line"))
+		r.add(s.json(c, jsonField{raw: l.text, off: l.off}, l.number, "each line"))
 	}
 	return r
 }
 
 // parseJSON reads a JSON array of objects, or objects one after another that
 // may span lines (pretty-printed).
-func parseJSON(c *collector, text []byte) records {
-	var r records
+func parseJSON[T any](c *collector, text []byte, s schema[T]) records[T] {
+	var r records[T]
 	dec := json.NewDecoder(bytes.NewReader(text))
 	what, separators := "each JSON value", ""
 	array := text[skipJSONSpace(text, 0, "")] == '['
@@ -67,10 +67,10 @@ func parseJSON(c *collector, text []byte) records {
 			break
 		}
 		line, _ := c.pos.at(off)
-		if !r.next(c, line) {
+		if !r.next(c, line, s.noun) {
 			break
 		}
-		r.add(jsonRecord(c, jsonField{raw: raw, off: off}, line, what))
+		r.add(s.json(c, jsonField{raw: raw, off: off}, line, what))
 	}
 	return r
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -169,32 +170,79 @@ func roleTitle(role string) string {
 	return role
 }
 
-// records accumulates the pairs of a parse and counts records against
-// MaxPairs.
-type records struct {
-	pairs []Pair
-	first form // of the first pair, which names the dataset's form
+// records accumulates the records of a parse (pairs or unpaired examples)
+// and counts them against MaxPairs.
+type records[T any] struct {
+	items []T
+	first form // of the first record, which names the dataset's form
 	n     int
 }
 
 // next counts the record starting on line; it is false, with an error, once
-// the count passes MaxPairs.
-func (r *records) next(c *collector, line int) bool {
+// the count passes MaxPairs. noun names the records ("pairs").
+func (r *records[T]) next(c *collector, line int, noun string) bool {
 	r.n++
 	if r.n > MaxPairs {
-		c.atLine(line, "", "too many pairs: this is pair %d and the limit is %d", r.n, MaxPairs)
+		c.atLine(line, "", "too many %s: this is %s %d and the limit is %d", noun, strings.TrimSuffix(noun, "s"), r.n, MaxPairs)
 		c.full = true
 		return false
 	}
 	return true
 }
 
-func (r *records) add(p Pair, f form, ok bool) {
+func (r *records[T]) add(p T, f form, ok bool) {
 	if !ok {
 		return
 	}
-	if len(r.pairs) == 0 {
+	if len(r.items) == 0 {
 		r.first = f
 	}
-	r.pairs = append(r.pairs, p)
+	r.items = append(r.items, p)
+}
+
+// schema is what a parse reads from each record, in every input form.
+type schema[T any] struct {
+	noun   string   // what the records are, in errors: "pairs"
+	fields []string // the field names in order: CSV columns, text keys
+	// optional is a field that may be absent (the pairs' implicit prompt).
+	optional string
+	json     func(c *collector, rec jsonField, line int, what string) (T, form, bool)
+	// row reads a CSV or TSV row; get is nil for the absent optional column.
+	row func(c *collector, line int, get func(name string) *value) (T, bool)
+	// block reads a text block, every field present.
+	block func(c *collector, line int, vals map[string]value) (T, bool)
+}
+
+// fieldList names fields for messages: `"a", "b" and "c"`, or with or.
+func fieldList(names []string, quote bool, last string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = n
+		if quote {
+			q[i] = fmt.Sprintf("%q", n)
+		}
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " " + last + " " + q[len(q)-1]
+}
+
+// pairSchema reads preference pairs.
+var pairSchema = schema[Pair]{
+	noun: "pairs", fields: columnNames, optional: "prompt",
+	json: jsonRecord,
+	row: func(c *collector, line int, get func(string) *value) (Pair, bool) {
+		prompt, chosen, rejected := get("prompt"), get("chosen"), get("rejected")
+		if !checkTexts(c, prompt, chosen, rejected) {
+			return Pair{}, false
+		}
+		return textPair(c, line, prompt, *chosen, *rejected)
+	},
+	block: func(c *collector, line int, vals map[string]value) (Pair, bool) {
+		prompt, chosen, rejected := vals["prompt"], vals["chosen"], vals["rejected"]
+		if !checkTexts(c, &prompt, &chosen, &rejected) {
+			return Pair{}, false
+		}
+		p, ok := textPair(c, line, &prompt, chosen, rejected)
+		p.Prompt += "\n"
+		return p, ok
+	},
 }

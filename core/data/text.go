@@ -21,10 +21,10 @@ A line starting with "prompt:", "chosen:" or "rejected:" (in any case) starts th
 	`The prompt is followed by a newline, the separator the model sees between question and answer; ` +
 	`chosen and rejected are not.`
 
-// splitKeyLine recognises a line that starts a field of the hand-typing
-// format and returns the field and the value's start on that line.
-func splitKeyLine(line []byte) (name string, rest []byte, ok bool) {
-	for _, name := range columnNames {
+// splitKeyLine recognises a line that starts one of the fields names in the
+// hand-typing format and returns the field and the value's start on that line.
+func splitKeyLine(line []byte, names []string) (name string, rest []byte, ok bool) {
+	for _, name := range names {
 		if len(line) > len(name) && line[len(name)] == ':' && bytes.EqualFold(line[:len(name)], []byte(name)) {
 			return name, bytes.TrimLeft(line[len(name)+1:], " \t"), true
 		}
@@ -32,17 +32,18 @@ func splitKeyLine(line []byte) (name string, rest []byte, ok bool) {
 	return "", nil, false
 }
 
+// isKeyLine says whether line starts a field of pairs or unpaired examples.
 func isKeyLine(line []byte) bool {
-	_, _, ok := splitKeyLine(line)
+	_, _, ok := splitKeyLine(line, allFieldNames)
 	return ok
 }
 
-// textBlock is a pair of the hand-typing format being read.
+// textBlock is a record of the hand-typing format being read.
 type textBlock struct {
 	line    int
 	values  map[string]*textValue
 	current string // the field that a continuation line extends
-	bad     bool   // an error was reported; the block yields no pair
+	bad     bool   // an error was reported; the block yields no record
 }
 
 type textValue struct {
@@ -51,9 +52,9 @@ type textValue struct {
 	started bool // whether a line of the value has been read
 }
 
-// parseText reads the hand-typing format of TextFormat.
-func parseText(c *collector, text []byte) records {
-	var rs records
+// parseText reads the hand-typing format of TextFormat, with the fields of s.
+func parseText[T any](c *collector, text []byte, s schema[T]) records[T] {
+	var rs records[T]
 	var blk *textBlock
 	for l := range lines(text) {
 		if c.full {
@@ -61,16 +62,16 @@ func parseText(c *collector, text []byte) records {
 		}
 		line := bytes.TrimRight(l.text, " \t\r")
 		if len(bytes.TrimSpace(line)) == 0 {
-			finishTextBlock(c, &rs, blk)
+			finishTextBlock(c, &rs, blk, s)
 			blk = nil
 			continue
 		}
 		if blk == nil {
 			blk = &textBlock{line: l.number, values: map[string]*textValue{}}
 		}
-		if name, rest, ok := splitKeyLine(line); ok {
+		if name, rest, ok := splitKeyLine(line, s.fields); ok {
 			if _, twice := blk.values[name]; twice {
-				c.atLine(l.number, name, "given twice in one pair; separate pairs with a blank line")
+				c.atLine(l.number, name, "given twice in one %s; separate %s with a blank line", strings.TrimSuffix(s.noun, "s"), s.noun)
 				blk.bad = true
 			}
 			v := &textValue{off: l.off + len(line) - len(rest), started: len(rest) > 0}
@@ -81,10 +82,10 @@ func parseText(c *collector, text []byte) records {
 		if blk.current == "" {
 			if !blk.bad {
 				hint := ""
-				if isKeyLine(bytes.TrimLeft(line, " \t")) {
+				if _, _, ok := splitKeyLine(bytes.TrimLeft(line, " \t"), s.fields); ok {
 					hint = " (without indentation)"
 				}
-				c.atLine(l.number, "", `expected a line starting with "prompt:", "chosen:" or "rejected:"%s`, hint)
+				c.atLine(l.number, "", `expected a line starting with %s%s`, keyList(s.fields), hint)
 			}
 			blk.bad = true
 			continue
@@ -100,18 +101,27 @@ func parseText(c *collector, text []byte) records {
 		}
 	}
 	if !c.full {
-		finishTextBlock(c, &rs, blk)
+		finishTextBlock(c, &rs, blk, s)
 	}
 	return rs
 }
 
-// finishTextBlock turns a complete block into a pair.
-func finishTextBlock(c *collector, rs *records, blk *textBlock) {
-	if blk == nil || blk.bad || !rs.next(c, blk.line) {
+// keyList names the key lines of fields: "prompt:", "chosen:" or "rejected:".
+func keyList(fields []string) string {
+	keys := make([]string, len(fields))
+	for i, f := range fields {
+		keys[i] = f + ":"
+	}
+	return fieldList(keys, true, "or")
+}
+
+// finishTextBlock turns a complete block into a record.
+func finishTextBlock[T any](c *collector, rs *records[T], blk *textBlock, s schema[T]) {
+	if blk == nil || blk.bad || !rs.next(c, blk.line, s.noun) {
 		return
 	}
 	vals := map[string]value{}
-	for _, name := range columnNames {
+	for _, name := range s.fields {
 		v, ok := blk.values[name]
 		if !ok {
 			c.atLine(blk.line, name, "missing")
@@ -119,15 +129,9 @@ func finishTextBlock(c *collector, rs *records, blk *textBlock) {
 		}
 		vals[name] = value{s: v.b.String(), off: v.off}
 	}
-	if len(vals) < len(columnNames) {
+	if len(vals) < len(s.fields) {
 		return
 	}
-	prompt, chosen, rejected := vals["prompt"], vals["chosen"], vals["rejected"]
-	if !checkTexts(c, &prompt, &chosen, &rejected) {
-		return
-	}
-	if p, ok := textPair(c, blk.line, &prompt, chosen, rejected); ok {
-		p.Prompt += "\n"
-		rs.add(p, form{}, true)
-	}
+	item, ok := s.block(c, blk.line, vals)
+	rs.add(item, form{}, ok)
 }

@@ -69,7 +69,11 @@ func ParseHFConfig(b []byte) (Config, error) {
 
 // HFConfigJSON is the config.json that GPT2LMHeadModel.from_pretrained reads
 // for c: GPT2Config's keys with this model's fixed choices (no dropout).
-func (c Config) HFConfigJSON() []byte {
+func (c Config) HFConfigJSON() []byte { return c.hfConfigJSON("float32") }
+
+// hfConfigJSON is HFConfigJSON naming dtype ("float32" or "float16") as the
+// weights' type, as transformers writes it.
+func (c Config) hfConfigJSON(dtype string) []byte {
 	m := map[string]any{
 		"architectures":                   []string{"GPT2LMHeadModel"},
 		"model_type":                      "gpt2",
@@ -92,7 +96,7 @@ func (c Config) HFConfigJSON() []byte {
 		"bos_token_id":                    EOS,
 		"eos_token_id":                    EOS,
 		"tie_word_embeddings":             true,
-		"dtype":                           "float32",
+		"dtype":                           dtype,
 	}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	return append(b, '\n')

@@ -19,6 +19,9 @@ func (p *Params) MarshalHFAs(dtype string) (configJSON, weights []byte, err erro
 	if err != nil {
 		return nil, nil, err
 	}
+	if dtype == "F16" {
+		return p.Cfg.hfConfigJSON("float16"), weights, nil
+	}
 	return p.Cfg.HFConfigJSON(), weights, nil
 }
 

@@ -1,6 +1,7 @@
 package gpt
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -15,10 +16,11 @@ func TestHFRoundTripF16(t *testing.T) {
 		// half precision keeps 11 significant bits, so rounding to nearest
 		// errs by at most 2^-11 relative.
 		relTol float64
-		size   int // bytes per weight in the file
+		size   int    // bytes per weight in the file
+		config string // the dtype config.json names, as transformers writes it
 	}{
-		{"F32", 0, 4},
-		{"F16", math.Ldexp(1, -11), 2},
+		{"F32", 0, 4, "float32"},
+		{"F16", math.Ldexp(1, -11), 2, "float16"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.dtype, func(t *testing.T) {
@@ -28,6 +30,10 @@ func TestHFRoundTripF16(t *testing.T) {
 			}
 			if lo, hi := tc.size*len(p.Data), tc.size*len(p.Data)+1<<16; len(w) < lo || len(w) > hi {
 				t.Fatalf("file of %d bytes for %d weights of %d bytes", len(w), len(p.Data), tc.size)
+			}
+			var c struct{ Dtype string }
+			if err := json.Unmarshal(cj, &c); err != nil || c.Dtype != tc.config {
+				t.Errorf("config.json's dtype %q (%v), want %q", c.Dtype, err, tc.config)
 			}
 			q, err := LoadHF(cj, w)
 			if err != nil {

@@ -85,6 +85,8 @@ type Trainer struct {
 	cursor   int
 	passes   Passes
 	rollouts []rollout
+	// collected: Rollout filled rollouts and Update has not used them yet.
+	collected bool
 
 	batch  gpt.Batch
 	ids    []int32
@@ -196,15 +198,43 @@ func (t *Trainer) nextPrompts() {
 	}
 }
 
-// Step samples a rollout batch, scores it and runs the PPO epochs over it.
+// Step samples a rollout batch, scores it and runs the PPO epochs over it:
+// Rollout, then Update.
 func (t *Trainer) Step() (StepResult, error) {
-	if t.Done() {
-		return StepResult{}, ErrDone
-	}
-	m, err := t.collect()
+	m, err := t.Rollout()
 	if err != nil {
 		return StepResult{}, err
 	}
+	return t.Update(m)
+}
+
+// Rollout is the first half of Step: it samples the next rollout batch from
+// the policy and computes its reference log-probs, scores, values,
+// advantages and returns, and the rollout's metrics. Update must follow
+// before the next Rollout. (Step is the two; the halves exist so that a
+// benchmark can time sampling apart from the PPO epochs.)
+func (t *Trainer) Rollout() (Metrics, error) {
+	if t.Done() {
+		return Metrics{}, ErrDone
+	}
+	if t.collected {
+		return Metrics{}, fmt.Errorf("ppo: Rollout again before Update of the last rollout batch")
+	}
+	m, err := t.collect()
+	if err != nil {
+		return Metrics{}, err
+	}
+	t.collected = true
+	return m, nil
+}
+
+// Update is the second half of Step: the PPO epochs over the batch of the
+// last Rollout, whose metrics m it completes.
+func (t *Trainer) Update(m Metrics) (StepResult, error) {
+	if !t.collected {
+		return StepResult{}, fmt.Errorf("ppo: Update without a Rollout")
+	}
+	t.collected = false
 	if err := t.optimise(&m); err != nil {
 		return StepResult{}, err
 	}

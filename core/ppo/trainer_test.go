@@ -207,3 +207,42 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		}
 	}
 }
+
+// Rollout then Update is Step, metric for metric and weight for weight; out
+// of order they refuse.
+func TestRolloutThenUpdateIsStep(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Steps, cfg.BatchSize, cfg.NumMiniBatches, cfg.NumPPOEpochs, cfg.ResponseLength = 2, 4, 2, 2, 8
+	want, ta := runTrainer(t, cfg)
+	tr := testTrainer(t, cfg)
+	if _, err := tr.Update(Metrics{}); err == nil {
+		t.Error("Update before any Rollout: no error")
+	}
+	var got []byte
+	for !tr.Done() {
+		m, err := tr.Rollout()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Rollout(); err == nil {
+			t.Fatal("a second Rollout before Update: no error")
+		}
+		r, err := tr.Update(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(r)
+		got = append(append(got, b...), '\n')
+	}
+	if string(got) != want {
+		t.Errorf("Rollout+Update:\n%s\nStep:\n%s", got, want)
+	}
+	for i, v := range ta.Policy().Data {
+		if tr.Policy().Data[i] != v {
+			t.Fatalf("policy weight %d differs", i)
+		}
+	}
+	if _, err := tr.Rollout(); err != ErrDone {
+		t.Errorf("Rollout after the last step: %v, want ErrDone", err)
+	}
+}

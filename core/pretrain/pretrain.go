@@ -210,3 +210,30 @@ func HeldOutLoss(p *gpt.Params) (float64, error) {
 	}
 	return nll / float64(len(o.TokenLogp)), nil
 }
+
+// HeldOutPreference counts the corpus.HeldOutPairs in which p gives the
+// right answer a higher log-probability than the wrong one (each answer
+// followed by the end of text, as in training).
+func HeldOutPreference(p *gpt.Params) (right, total int, err error) {
+	m := gpt.NewModel(p)
+	var b gpt.Batch
+	pairs := corpus.HeldOutPairs()
+	for _, hp := range pairs {
+		for _, resp := range []string{hp.Right, hp.Wrong} {
+			s := corpus.Example{Prompt: hp.Prompt, Response: resp}.Seq()
+			if err := b.Add(s.IDs, s.PromptLen); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	o, err := m.Forward(&b)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i := range pairs {
+		if o.SeqLogp[2*i] > o.SeqLogp[2*i+1] {
+			right++
+		}
+	}
+	return right, len(pairs), nil
+}

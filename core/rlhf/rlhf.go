@@ -127,10 +127,11 @@ type Pipeline struct {
 	sftSeqs, rmSeqs int
 }
 
-// New prepares a run over pairs. With ref nil the SFT phase builds π_ref
-// from a fresh model of cfg.SFT.Preset; with ref given it is π_ref as is and
-// the run starts with the reward model.
-func New(cfg Config, pairs []data.Pair, ref *gpt.Params) (*Pipeline, error) {
+// New prepares a run over pairs. With w.Reference given it is π_ref as is
+// and the run starts with the reward model; otherwise the SFT phase builds
+// π_ref from w.Policy (the base model, say) or, without it, from a fresh
+// model of cfg.SFT.Preset.
+func New(cfg Config, pairs []data.Pair, w train.Weights) (*Pipeline, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -149,13 +150,13 @@ func New(cfg Config, pairs []data.Pair, ref *gpt.Params) (*Pipeline, error) {
 		p.sftSeqs *= 2
 	}
 	p.rmSeqs = 2 * batch(cfg.Reward.BatchSize)
-	if ref != nil {
-		return p, p.startReward(ref)
+	if w.Reference != nil {
+		return p, p.startReward(w.Reference)
 	}
 	sft := cfg.SFT
 	sft.Steps = 0
 	var err error
-	if p.sft, err = train.New(sft, pairs, train.Weights{}); err != nil {
+	if p.sft, err = train.New(sft, pairs, train.Weights{Policy: w.Policy}); err != nil {
 		return nil, err
 	}
 	p.phase = PhaseSFT

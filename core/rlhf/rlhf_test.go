@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"dpoplayground/core/data"
+	"dpoplayground/core/train"
 )
 
 func seedPairs(t testing.TB) []data.Pair {
@@ -76,7 +77,7 @@ func run(t *testing.T, p *Pipeline, pairs []data.Pair, mc MeasureConfig) (before
 func TestPipelineLearnsOnSeedPairs(t *testing.T) {
 	pairs := seedPairs(t)
 	cfg, mc := testConfig()
-	p, err := New(cfg, pairs, nil)
+	p, err := New(cfg, pairs, train.Weights{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestPipelineLearnsOnSeedPairs(t *testing.T) {
 		t.Errorf("after PPO: KL %v, accuracy %v, margin %v", after.KL, after.Accuracy, after.Margin)
 	}
 
-	q, err := New(cfg, pairs, nil)
+	q, err := New(cfg, pairs, train.Weights{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestStepJSONAndPhases(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.SFT.Preset, cfg.SFT.SFTSteps, cfg.Reward.Steps = "nano", 2, 2
 	cfg.PPO.Steps, cfg.PPO.BatchSize, cfg.PPO.ResponseLength = 2, 4, 8
-	p, err := New(cfg, pairs, nil)
+	p, err := New(cfg, pairs, train.Weights{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,12 +186,12 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	} {
 		cfg := DefaultConfig()
 		c.edit(&cfg)
-		_, err := New(cfg, seedPairs(t), nil)
+		_, err := New(cfg, seedPairs(t), train.Weights{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want it to name %q", c.name, err, c.want)
 		}
 	}
-	if _, err := New(DefaultConfig(), nil, nil); err == nil {
+	if _, err := New(DefaultConfig(), nil, train.Weights{}); err == nil {
 		t.Error("no pairs: no error")
 	}
 }

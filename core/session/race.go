@@ -167,10 +167,19 @@ type Lane struct {
 	done    bool
 }
 
-// NewLane prepares method's lane (MethodDPO or MethodRLHF) of st.
-func NewLane(method string, st Settings) (*Lane, LaneInfo, error) {
+// NewLane prepares method's lane (MethodDPO or MethodRLHF) of st. base
+// is the base model, which a lane of settings that start from it needs:
+// both lanes then build π_ref by SFT from the same base.
+func NewLane(method string, st Settings, base *gpt.Params) (*Lane, LaneInfo, error) {
 	if st.Reference == RefImported {
 		return nil, LaneInfo{}, fmt.Errorf("reference: a race builds π_ref by SFT; choose an SFT reference")
+	}
+	var w train.Weights
+	if st.StartsFromBase() {
+		if base == nil {
+			return nil, LaneInfo{}, fmt.Errorf("start: the base model is not loaded yet")
+		}
+		w.Policy = base
 	}
 	ds, err := data.Parse([]byte(st.Pairs))
 	if err != nil {
@@ -184,7 +193,7 @@ func NewLane(method string, st Settings) (*Lane, LaneInfo, error) {
 		if err != nil {
 			return nil, li, err
 		}
-		if l.tr, err = train.New(cfg, ds.Pairs, train.Weights{}); err != nil {
+		if l.tr, err = train.New(cfg, ds.Pairs, w); err != nil {
 			return nil, li, err
 		}
 		b := cfg.BatchSize
@@ -199,7 +208,7 @@ func NewLane(method string, st Settings) (*Lane, LaneInfo, error) {
 		if err != nil {
 			return nil, li, err
 		}
-		if l.pipe, err = rlhf.New(cfg, ds.Pairs, nil); err != nil {
+		if l.pipe, err = rlhf.New(cfg, ds.Pairs, w); err != nil {
 			return nil, li, err
 		}
 		li.SFTSteps, li.RMSteps, li.PPOSteps, li.Model = cfg.SFT.SFTSteps, cfg.Reward.Steps, cfg.PPO.Steps, info(l.pipe.Policy())

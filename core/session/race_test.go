@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"dpoplayground/core/gpt"
 )
 
 // runLane steps a lane to its end, handing judge (if any) to it first,
@@ -40,14 +42,15 @@ func lastYard(steps []LaneStep) *Yardsticks {
 func TestRaceOnTheSeedPairs(t *testing.T) {
 	st := DefaultSettings()
 	st.Method = MethodRace
+	st.Start = StartRandom // the numbers below are for a fresh micro model
 	if got := st.Lanes(); len(got) != 2 || got[0] != MethodDPO || got[1] != MethodRLHF {
 		t.Fatalf("lanes %v", got)
 	}
-	dl, dinfo, err := NewLane(MethodDPO, st)
+	dl, dinfo, err := NewLane(MethodDPO, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rl, rinfo, err := NewLane(MethodRLHF, st)
+	rl, rinfo, err := NewLane(MethodRLHF, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +154,52 @@ func TestMethodSetting(t *testing.T) {
 	if _, err := New().Configure(st); err == nil || !strings.Contains(err.Error(), "method") {
 		t.Errorf("method ppo: %v", err)
 	}
-	if _, _, err := NewLane("ppo", DefaultSettings()); err == nil {
+	if _, _, err := NewLane("ppo", DefaultSettings(), nil); err == nil {
 		t.Error("a lane of method ppo started")
 	}
 	st = DefaultSettings()
 	st.Reference = RefImported
-	if _, _, err := NewLane(MethodDPO, st); err == nil {
+	if _, _, err := NewLane(MethodDPO, st, nil); err == nil {
 		t.Error("a race lane started on an imported reference")
+	}
+}
+
+// Started from the base model, both lanes build π_ref by SFT from the
+// base's weights: the same π_ref in both, not the one random weights give,
+// and of the base's shape whatever the Model setting says.
+func TestRaceLanesStartFromTheBase(t *testing.T) {
+	_, _, base := nanoHF(t, 77)
+	st := quick()
+	st.Method, st.Start, st.Preset, st.SFTSteps, st.Steps = MethodRace, StartBase, "micro", 2, 1
+	if _, _, err := NewLane(MethodRLHF, st, nil); err == nil || !strings.HasPrefix(err.Error(), "start:") {
+		t.Fatalf("a lane from a base never given: %v, want an error naming start", err)
+	}
+	refOf := func(method string, st Settings, base *gpt.Params) string {
+		l, info, err := NewLane(method, st, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Model.Config != base.Cfg && st.StartsFromBase() {
+			t.Fatalf("%s lane's model %+v, want the base's %+v", method, info.Model.Config, base.Cfg)
+		}
+		for i := 0; i < 1000; i++ {
+			s, err := l.Step()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.RefHash != "" {
+				return s.RefHash
+			}
+		}
+		t.Fatalf("%s lane: no π_ref after SFT", method)
+		return ""
+	}
+	d, r := refOf(MethodDPO, st, base), refOf(MethodRLHF, st, base)
+	if d != r {
+		t.Fatalf("π_ref from the base differs between the lanes: %s, %s", d, r)
+	}
+	st.Start, st.Preset = StartRandom, "nano"
+	if rnd := refOf(MethodDPO, st, base); rnd == d {
+		t.Fatalf("π_ref from random weights equals π_ref from the base (%s)", d)
 	}
 }

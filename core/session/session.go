@@ -23,6 +23,12 @@ const (
 	RefImported  = "imported"   // weights the person imported
 )
 
+// Where a run's weights start (Settings.Start).
+const (
+	StartBase   = "base"   // the pretrained base model (public/models/base)
+	StartRandom = "random" // seeded random weights of Preset's size
+)
+
 // Settings are everything a run depends on: the share link serialises them.
 type Settings struct {
 	Pairs     string `json:"pairs"`     // the pairs as typed, in any format data.Parse reads
@@ -30,18 +36,25 @@ type Settings struct {
 	// Method is what a run trains: MethodDPO ("" too), MethodRLHF or
 	// MethodRace (see race.go).
 	Method string `json:"method,omitempty"`
+	// Start is StartBase or StartRandom; empty reads as StartRandom, what
+	// every run did before the base model existed.
+	Start string `json:"start"`
 	train.Config
 }
 
-// DefaultSettings are the page's first state: the seed article's example on
-// the micro model. The DPO learning rate is 1e-4 rather than the CLI's 1e-3:
+// StartsFromBase reports whether the run's weights start from the base
+// model: an imported reference or initial policy replaces it.
+func (s Settings) StartsFromBase() bool { return s.Start == StartBase && s.Reference != RefImported }
+
+// DefaultSettings are the page's first state: the seed article's example,
+// starting from the pretrained base model (micro-sized). The DPO learning rate is 1e-4 rather than the CLI's 1e-3:
 // measured on the seed example, 1e-3 orders every pair in one step (loss
 // 0.69 → 0.08), while 1e-4 lets the curves unfold over about fifteen steps,
 // which is what a person watching wants to see.
 func DefaultSettings() Settings {
 	c := train.DefaultConfig()
 	c.LR = 1e-4
-	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Method: MethodDPO, Config: c}
+	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Method: MethodDPO, Start: StartBase, Config: c}
 }
 
 // trainConfig maps the reference choice onto the trainer's SFT settings.
@@ -49,6 +62,9 @@ func (s Settings) trainConfig() (train.Config, error) {
 	c := s.Config
 	if _, err := s.MethodOf(); err != nil {
 		return c, err
+	}
+	if s.Start != StartBase && s.Start != StartRandom && s.Start != "" {
+		return c, fmt.Errorf("start: %q is not %s or %s", s.Start, StartBase, StartRandom)
 	}
 	switch s.Reference {
 	case RefSFTChosen:
@@ -69,6 +85,7 @@ type Session struct {
 	tr         *train.Trainer
 	importRef  *gpt.Params // imported reference (RefImported)
 	importInit *gpt.Params // imported initial policy, optional
+	base       *gpt.Params // the base model (StartBase), once given
 }
 
 // New returns an empty session; Configure starts a run.
@@ -114,6 +131,12 @@ func (s *Session) Configure(st Settings) (Configured, error) {
 		w.Reference = s.importRef
 	}
 	w.Policy = s.importInit
+	if w.Policy == nil && st.StartsFromBase() {
+		if s.base == nil {
+			return Configured{}, fmt.Errorf("start: the base model is not loaded yet")
+		}
+		w.Policy = s.base
+	}
 	if w.Reference != nil && w.Policy != nil && w.Policy.Cfg != w.Reference.Cfg {
 		return Configured{}, fmt.Errorf("the imported policy and reference have different shapes")
 	}
@@ -324,7 +347,8 @@ func (s *Session) Export(which string) (configJSON, weights []byte, err error) {
 }
 
 // Import loads a model (config.json + model.safetensors) as the reference
-// ("reference") or the initial policy ("policy") of the next Configure.
+// ("reference") or the initial policy ("policy") of the next Configure, or
+// as the base model ("base") that runs with StartBase start from.
 func (s *Session) Import(role string, configJSON, weights []byte) (ModelInfo, error) {
 	p, err := gpt.LoadHF(configJSON, weights)
 	if err != nil {
@@ -335,13 +359,22 @@ func (s *Session) Import(role string, configJSON, weights []byte) (ModelInfo, er
 		s.importRef = p
 	case "policy":
 		s.importInit = p
+	case "base":
+		s.base = p
 	default:
-		return ModelInfo{}, fmt.Errorf("import: %q is not policy or reference", role)
+		return ModelInfo{}, fmt.Errorf("import: %q is not policy, reference or base", role)
 	}
 	return info(p), nil
 }
 
-// ClearImports forgets imported weights.
+// Base is the base model, once given (nil before).
+func (s *Session) Base() *gpt.Params { return s.base }
+
+// HasBase reports whether the base model was given (Import "base").
+func (s *Session) HasBase() bool { return s.base != nil }
+
+// ClearImports forgets imported weights (not the base model, which is the
+// page's own).
 func (s *Session) ClearImports() { s.importRef, s.importInit = nil, nil }
 
 // ShardGrad begins the next step of a data-parallel run over k workers, each

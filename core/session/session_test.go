@@ -12,7 +12,7 @@ import (
 
 func quick() Settings {
 	st := DefaultSettings()
-	st.Preset, st.SFTSteps, st.Steps = "nano", 3, 3
+	st.Start, st.Preset, st.SFTSteps, st.Steps = StartRandom, "nano", 3, 3
 	return st
 }
 

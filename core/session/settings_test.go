@@ -10,10 +10,12 @@ import (
 )
 
 // decodeLink reads a share link's settings JSON as the page does: over the
-// defaults, so that settings a link lacks keep their default values.
+// defaults, so that settings a link lacks keep their default values (but a
+// link without "start" predates the base model: random weights).
 func decodeLink(t *testing.T, js string) Settings {
 	t.Helper()
 	st := DefaultSettings()
+	st.Start = StartRandom
 	if err := json.Unmarshal([]byte(js), &st); err != nil {
 		t.Fatal(err)
 	}

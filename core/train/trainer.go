@@ -104,6 +104,35 @@ type Weights struct {
 	Policy, Reference *gpt.Params
 }
 
+// Start is the model a run begins training from: the given policy, else
+// the given reference, else the preset's model initialised from seed. A
+// given reference rules out SFT steps (SFT builds the reference) and must
+// have the policy's shape; errors start with pkg, the caller's name.
+func (w Weights) Start(pkg, preset string, seed uint64, sftSteps int) (*gpt.Params, error) {
+	switch {
+	case w.Reference != nil:
+		if sftSteps > 0 {
+			return nil, fmt.Errorf("%s: sft_steps: the SFT phase builds the reference, but a reference was given", pkg)
+		}
+		if w.Policy != nil && w.Policy.Cfg != w.Reference.Cfg {
+			return nil, fmt.Errorf("%s: the policy (%+v) and the reference (%+v) differ in shape", pkg, w.Policy.Cfg, w.Reference.Cfg)
+		}
+		if w.Policy != nil {
+			return w.Policy, nil
+		}
+		return w.Reference, nil
+	case w.Policy != nil:
+		return w.Policy, nil
+	}
+	mc, err := gpt.PresetConfig(preset)
+	if err != nil {
+		return nil, err
+	}
+	start := gpt.NewParams(mc)
+	start.Init(seed)
+	return start, nil
+}
+
 // PairReward is one pair's numbers at a DPO step.
 type PairReward struct {
 	Index          int     `json:"index"`
@@ -200,28 +229,9 @@ func New(cfg Config, pairs []data.Pair, w Weights) (*Trainer, error) {
 		return nil, fmt.Errorf("train: no preference pairs")
 	}
 	t := &Trainer{cfg: cfg, rng: gpt.NewRand(cfg.Seed ^ 0x5eed)}
-	var start *gpt.Params
-	switch {
-	case w.Reference != nil:
-		if cfg.SFTSteps > 0 {
-			return nil, fmt.Errorf("train: sft_steps: the SFT phase builds the reference, but a reference was given")
-		}
-		if w.Policy != nil && w.Policy.Cfg != w.Reference.Cfg {
-			return nil, fmt.Errorf("train: the policy (%+v) and the reference (%+v) differ in shape", w.Policy.Cfg, w.Reference.Cfg)
-		}
-		start = w.Reference
-		if w.Policy != nil {
-			start = w.Policy
-		}
-	case w.Policy != nil:
-		start = w.Policy
-	default:
-		mc, err := gpt.PresetConfig(cfg.Preset)
-		if err != nil {
-			return nil, err
-		}
-		start = gpt.NewParams(mc)
-		start.Init(cfg.Seed)
+	start, err := w.Start("train", cfg.Preset, cfg.Seed, cfg.SFTSteps)
+	if err != nil {
+		return nil, err
 	}
 	t.model = gpt.NewModel(start.Clone())
 	t.model.EnableGrads()
@@ -396,6 +406,56 @@ func addPair(b *gpt.Batch, pairs []data.EncodedPair, i int) error {
 	}
 	if err := b.Add(e.Rejected.IDs, e.Rejected.PromptLen); err != nil {
 		return fmt.Errorf("pair %d, rejected: %w", i+1, err)
+	}
+	return nil
+}
+
+// AddPairs adds pairs to the run's dataset (online DPO's judged samples):
+// they are encoded as New encodes its pairs and join the batches from the
+// next step on, at the end of the current epoch's order (a full-batch run,
+// BatchSize 0, takes them into its next batch). In the DPO phase their
+// reference log-probs are computed with the reference as it stands. Steps
+// already taken are unchanged. It refuses while a data-parallel step is
+// begun and not applied.
+func (t *Trainer) AddPairs(pairs []data.Pair) error {
+	if t.pending {
+		return fmt.Errorf("train: AddPairs: a step begun by ShardGrad is pending; apply it first")
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	n0 := len(t.pairs)
+	added := make([]data.EncodedPair, 0, len(pairs))
+	truncated := 0
+	for i, p := range pairs {
+		if p.Chosen == p.Rejected {
+			return fmt.Errorf("train: AddPairs: pair %d: chosen and rejected are identical", i+1)
+		}
+		e := data.EncodePair(p, t.model.Cfg.NPositions)
+		if len(e.Chosen.IDs) < 2 || len(e.Rejected.IDs) < 2 {
+			return fmt.Errorf("train: AddPairs: pair %d does not encode to two sequences", i+1)
+		}
+		if e.Truncated {
+			truncated++
+		}
+		added = append(added, e)
+	}
+	if t.ref != nil {
+		lp := make([]dpo.PairLogps, len(added))
+		saved, savedStats := t.model.Params, t.model.TokenStats
+		t.model.Params, t.model.TokenStats = t.ref, false
+		var err error
+		t.scoreIdx, t.seqTail, err = scorePairs(t.model, &t.batch, added, t.cfg.Config, t.scoreIdx, t.seqTail, lp, nil)
+		t.model.Params, t.model.TokenStats = saved, savedStats
+		if err != nil {
+			return fmt.Errorf("train: AddPairs: %w", err)
+		}
+		t.refLP = append(t.refLP, lp...)
+	}
+	t.pairs = append(t.pairs, added...)
+	t.truncated += truncated
+	for i := n0; i < len(t.pairs); i++ {
+		t.order = append(t.order, i)
 	}
 	return nil
 }

@@ -332,3 +332,29 @@ func arg(args []js.Value) js.Value {
 	}
 	return args[0]
 }
+
+// Fetch reads path (relative to the page) with fetch().
+func (h *host) Fetch(path string, done func([]byte, error)) {
+	go func() {
+		data, err := fetchBytes(path)
+		h.update(func() { done(data, err) })
+	}()
+}
+
+func fetchBytes(path string) ([]byte, error) {
+	resp, err := await(js.Global().Call("fetch", path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if st := resp.Get("status").Int(); st != 200 {
+		return nil, fmt.Errorf("%s: HTTP status %d", path, st)
+	}
+	buf, err := await(resp.Call("arrayBuffer"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	arr := js.Global().Get("Uint8Array").New(buf)
+	data := make([]byte, arr.Length())
+	js.CopyBytesToGo(data, arr)
+	return data, nil
+}

@@ -78,6 +78,14 @@ type Sample struct {
 	Request session.SampleRequest `json:"request"`
 }
 
+// HeldOut asks for both models' greedy answers to prompts outside the pairs
+// (session.Session.HeldOut); ID comes back in HeldOutAnswers.
+type HeldOut struct {
+	Run     int                    `json:"run"`
+	ID      int                    `json:"id"`
+	Request session.HeldOutRequest `json:"request"`
+}
+
 // PairRequest asks for one pair's per-byte log-probs (PairDetail).
 type PairRequest struct {
 	Run   int `json:"run"`
@@ -221,6 +229,14 @@ type Samples struct {
 	session.Samples
 }
 
+// HeldOutAnswers answers HeldOut.
+type HeldOutAnswers struct {
+	Run     int                     `json:"run"`
+	ID      int                     `json:"id"`
+	Global  int                     `json:"global"`
+	Answers []session.HeldOutAnswer `json:"answers"`
+}
+
 // PairDetail answers PairRequest.
 type PairDetail struct {
 	Run    int `json:"run"`
@@ -314,6 +330,8 @@ func (Metrics) MessageType() string        { return "metrics" }
 func (Paused) MessageType() string         { return "paused" }
 func (Done) MessageType() string           { return "done" }
 func (Samples) MessageType() string        { return "samples" }
+func (HeldOut) MessageType() string        { return "heldOut" }
+func (HeldOutAnswers) MessageType() string { return "heldOutAnswers" }
 func (PairDetail) MessageType() string     { return "pairDetail" }
 func (Evaluation) MessageType() string     { return "evaluation" }
 func (Exported) MessageType() string       { return "exported" }
@@ -349,6 +367,8 @@ var decoders = map[string]func(fields []byte) (Message, error){
 	"paused":         decodeFields[Paused],
 	"done":           decodeFields[Done],
 	"samples":        decodeFields[Samples],
+	"heldOut":        decodeFields[HeldOut],
+	"heldOutAnswers": decodeFields[HeldOutAnswers],
 	"pairDetail":     decodeFields[PairDetail],
 	"evaluation":     decodeFields[Evaluation],
 	"exported":       decodeFields[Exported],

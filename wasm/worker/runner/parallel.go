@@ -138,7 +138,7 @@ func (r *Runner) configureHelpers(m protocol.Configure, c session.Configured) (i
 			break
 		}
 		r.helpers = append(r.helpers, &helper{id: id})
-		for _, role := range []string{"reference", "policy"} {
+		for _, role := range []string{"reference", "policy", "base"} {
 			if imp, ok := r.imports[role]; ok && err == nil {
 				if e := r.Pool.Post(id, imp); e != nil {
 					err = fmt.Errorf("%s: %w", name, e)

@@ -32,7 +32,7 @@ func (r *Runner) configureLane(m protocol.RaceConfigure) {
 	r.run, r.lane, r.judgeSent = 0, nil, false
 	r.stopHelpers()
 	r.workers = 1
-	l, info, err := session.NewLane(m.Method, m.Settings)
+	l, info, err := session.NewLane(m.Method, m.Settings, r.s.Base())
 	if err != nil {
 		r.fail(m, m.Run, err)
 		return

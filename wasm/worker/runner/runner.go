@@ -194,6 +194,16 @@ func (r *Runner) handle(msg protocol.Message, yield func()) {
 			return
 		}
 		r.post(protocol.Samples{Run: r.run, ID: m.ID, Global: r.global, Samples: s})
+	case protocol.HeldOut:
+		if !r.current(m, m.Run) {
+			return
+		}
+		a, err := r.s.HeldOut(m.Request)
+		if err != nil {
+			r.fail(m, m.Run, err)
+			return
+		}
+		r.post(protocol.HeldOutAnswers{Run: r.run, ID: m.ID, Global: r.global, Answers: a})
 	case protocol.PairRequest:
 		if !r.current(m, m.Run) {
 			return
@@ -230,7 +240,11 @@ func (r *Runner) handle(msg protocol.Message, yield func()) {
 		r.post(protocol.Imported{Role: m.Role, Name: m.Name, Model: info})
 	case protocol.ClearImports:
 		r.s.ClearImports()
+		base, hasBase := r.imports["base"]
 		clear(r.imports)
+		if hasBase { // the page's base model is not an import the person made
+			r.imports["base"] = base
+		}
 		r.toHelpers(m)
 	case protocol.ShardRequest:
 		if !r.current(m, m.Run) {

@@ -118,7 +118,7 @@ func (h *harness) count() int {
 
 func quick(sft, dpo int) session.Settings {
 	st := session.DefaultSettings()
-	st.Preset, st.SFTSteps, st.Steps = "nano", sft, dpo
+	st.Start, st.Preset, st.SFTSteps, st.Steps = session.StartRandom, "nano", sft, dpo
 	return st
 }
 
@@ -352,5 +352,46 @@ func TestSamplePairEvaluateExportImport(t *testing.T) {
 	h.send(protocol.Configure{Run: 3, Settings: st})
 	if e, _ := waitType[protocol.Error](h, from); e.Request != "configure" || !strings.Contains(e.Message, "import a model") {
 		t.Errorf("configure after ClearImports: %+v", e)
+	}
+}
+
+// The base model arrives as an import, survives ClearImports, and a run that
+// starts from it answers HeldOut with both models' answers to the held-out
+// prompts.
+func TestBaseAndHeldOut(t *testing.T) {
+	h := start(t, false)
+	h.send(protocol.Configure{Run: 1, Settings: quick(2, 2)})
+	h.send(protocol.Step{Run: 1, N: 2})
+	waitType[protocol.Paused](h, 0)
+	from := h.count()
+	h.send(protocol.Export{Run: 1, Which: "policy"})
+	x, _ := waitType[protocol.Exported](h, from)
+
+	st := quick(0, 2)
+	st.Start = session.StartBase
+	from = h.count()
+	h.send(protocol.Configure{Run: 2, Settings: st})
+	if e, _ := waitType[protocol.Error](h, from); e.Request != "configure" || !strings.Contains(e.Message, "base model") {
+		t.Errorf("start from a base never sent: %+v", e)
+	}
+	h.send(protocol.Import{Role: "base", Name: "base", Config: x.Config, Weights: x.Weights})
+	h.send(protocol.ClearImports{})
+	from = h.count()
+	h.send(protocol.Configure{Run: 3, Settings: st})
+	if c, _ := waitType[protocol.Configured](h, from); c.Phase != "dpo" {
+		t.Fatalf("configured from the base: %+v", c)
+	}
+	h.send(protocol.Step{Run: 3, N: 1})
+	prompts := session.HeldOutPrompts()[:3]
+	from = h.count()
+	h.send(protocol.HeldOut{Run: 3, ID: 7, Request: session.HeldOutRequest{Prompts: prompts, MaxTokens: 6}})
+	a, _ := waitType[protocol.HeldOutAnswers](h, from)
+	if a.ID != 7 || len(a.Answers) != len(prompts) || a.Answers[1].Prompt != prompts[1] {
+		t.Errorf("held-out answers %+v", a)
+	}
+	from = h.count()
+	h.send(protocol.HeldOut{Run: 3, ID: 8})
+	if e, _ := waitType[protocol.Error](h, from); !strings.Contains(e.Message, "held-out prompts") {
+		t.Errorf("held-out without prompts: %+v", e)
 	}
 }
