@@ -212,6 +212,7 @@ func (a *App) Start(fragment string) {
 		if saved := a.Host.Load(storageKey); saved != "" {
 			st := session.DefaultSettings()
 			st.Start = session.StartRandom // saved before the base model existed
+			st.FollowStart(session.StartBase)
 			state := shareState{Settings: st}
 			if json.Unmarshal([]byte(saved), &state) == nil && state.V == shareVersion {
 				a.setDraft(state.Settings)

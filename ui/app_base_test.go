@@ -158,3 +158,22 @@ func TestHeldOutPanelAsksAddsAndRemoves(t *testing.T) {
 		t.Error("a held-out error is not shown")
 	}
 }
+
+// Start from changes the SFT settings with it, while they are the defaults
+// (gentle from the base, 60 × 3e-3 from random weights); once the person
+// typed one, it stays.
+func TestStartFromMovesTheSFTDefaults(t *testing.T) {
+	a, _ := started(t)
+	if a.FieldText("sft-steps") != "20" || a.FieldText("sft-lr") != "3e-4" {
+		t.Fatalf("from the base: sft %s × %s", a.FieldText("sft-steps"), a.FieldText("sft-lr"))
+	}
+	a.SetField("start", session.StartRandom)
+	if a.Draft.SFTSteps != 60 || a.FieldText("sft-steps") != "60" || a.FieldText("sft-lr") != "3e-3" {
+		t.Fatalf("from random weights: sft %s × %s", a.FieldText("sft-steps"), a.FieldText("sft-lr"))
+	}
+	a.SetField("sft-steps", "90")
+	a.SetField("start", session.StartBase)
+	if a.Draft.SFTSteps != 90 || a.FieldText("sft-steps") != "90" || a.Draft.SFTLR != 3e-3 {
+		t.Fatalf("a typed SFT value moved: %s × %s", a.FieldText("sft-steps"), a.FieldText("sft-lr"))
+	}
+}

@@ -38,6 +38,9 @@ func (a *App) SetField(id, text string) {
 		return
 	}
 	delete(a.fieldErrs, id)
+	if id == "start" {
+		st.FollowStart(a.Draft.Start)
+	}
 	prev := a.Draft
 	a.Draft = st
 	// Settings that follow from this one (label smoothing after the loss)

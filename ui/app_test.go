@@ -555,7 +555,7 @@ func TestWorkerErrors(t *testing.T) {
 
 func TestRunClock(t *testing.T) {
 	r := &Run{Settings: session.DefaultSettings()}
-	if r.Total() != 120 || r.SFTSteps() != 60 {
+	if r.Total() != 80 || r.SFTSteps() != 20 {
 		t.Errorf("total %d, sft %d", r.Total(), r.SFTSteps())
 	}
 	r.Settings.Reference = session.RefImported

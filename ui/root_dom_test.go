@@ -126,7 +126,7 @@ func TestPageHooksAndFirstState(t *testing.T) {
 	if got := p.q("textarea#pairs").Get("value").String(); got != data.Presets()[0].Text {
 		t.Errorf("pairs box holds %q", got)
 	}
-	for sel, want := range map[string]string{"#preset": "micro", "#loss": "sigmoid", "#beta": "0.1", "#lr": "1e-4", "#steps": "60", "#sft-steps": "60", "#seed": "1"} {
+	for sel, want := range map[string]string{"#preset": "micro", "#loss": "sigmoid", "#beta": "0.1", "#lr": "1e-4", "#steps": "60", "#sft-steps": "20", "#seed": "1"} {
 		if got := p.q(sel).Get("value").String(); got != want {
 			t.Errorf("%s = %q, want %q", sel, got, want)
 		}

@@ -87,6 +87,7 @@ func DecodeSettings(s string) (session.Settings, error) {
 	// A link without "start" was made before the base model existed: its
 	// run started from random weights, and must again.
 	st.Start = session.StartRandom
+	st.FollowStart(session.StartBase)
 	state := shareState{Settings: st}
 	if err := json.Unmarshal(js, &state); err != nil {
 		return session.DefaultSettings(), fmt.Errorf("the link's settings are damaged: %w", err)

@@ -92,6 +92,7 @@ func TestMissingSettingsKeepDefaults(t *testing.T) {
 	want := session.DefaultSettings()
 	want.Beta = 0.3
 	want.Start = session.StartRandom // a link without start predates the base model
+	want.FollowStart(session.StartBase)
 	if st != want {
 		t.Errorf("decoded %+v", st.Config)
 	}

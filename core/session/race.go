@@ -63,8 +63,17 @@ func (s Settings) RLHFConfig() (rlhf.Config, error) {
 	c.SFT.Steps = 0
 	c.Reward.Seed, c.PPO.Seed = sft.Seed, sft.Seed
 	c.PPO.ResponseLength = ppoResponseLength
+	c.PPO.KLCoef = raceKLCoef
 	return c, c.Validate()
 }
+
+// raceKLCoef is PPO's kl_coef in the page, where TRL's default is 0.05.
+// Measured on the seed pairs from the base model (SFT 20 steps at 3e-4):
+// at 0.05 PPO hacks the reward model — its samples shrink to "24", KL
+// 19, preference accuracy 0 — while at 0.2 it keeps to π_ref (KL 0.12) and
+// orders every pair. PPO on eight pairs is fragile; 0.2 is the value of
+// the three tried (0.05, 0.2, 0.5) that held.
+const raceKLCoef = 0.2
 
 const (
 	rlhfResponseLength = 24

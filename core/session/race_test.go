@@ -43,6 +43,7 @@ func TestRaceOnTheSeedPairs(t *testing.T) {
 	st := DefaultSettings()
 	st.Method = MethodRace
 	st.Start = StartRandom // the numbers below are for a fresh micro model
+	st.FollowStart(StartBase)
 	if got := st.Lanes(); len(got) != 2 || got[0] != MethodDPO || got[1] != MethodRLHF {
 		t.Fatalf("lanes %v", got)
 	}

@@ -12,7 +12,9 @@ import (
 
 func quick() Settings {
 	st := DefaultSettings()
-	st.Start, st.Preset, st.SFTSteps, st.Steps = StartRandom, "nano", 3, 3
+	st.Start = StartRandom
+	st.FollowStart(StartBase) // random weights' SFT learning rate
+	st.Preset, st.SFTSteps, st.Steps = "nano", 3, 3
 	return st
 }
 

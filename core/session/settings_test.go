@@ -113,3 +113,26 @@ func TestBatchSortingLossOneWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The SFT defaults follow Start from, unless the person changed them.
+func TestSFTDefaultsFollowStart(t *testing.T) {
+	st := DefaultSettings()
+	if steps, lr := SFTDefaults(StartBase); st.SFTSteps != steps || st.SFTLR != lr || steps >= 60 || lr >= 3e-3 {
+		t.Fatalf("default SFT %d × %g, want the base's gentle %d × %g", st.SFTSteps, st.SFTLR, steps, lr)
+	}
+	st.Start = StartRandom
+	st.FollowStart(StartBase)
+	if st.SFTSteps != 60 || st.SFTLR != 3e-3 {
+		t.Fatalf("from random weights SFT is %d × %g, want 60 × 3e-3", st.SFTSteps, st.SFTLR)
+	}
+	st.SFTSteps = 7
+	st.Start = StartBase
+	st.FollowStart(StartRandom)
+	if st.SFTSteps != 7 || st.SFTLR != 3e-3 {
+		t.Fatalf("a chosen SFT was replaced: %d × %g", st.SFTSteps, st.SFTLR)
+	}
+	st.FollowStart(StartBase) // no change of start: nothing moves
+	if st.SFTSteps != 7 {
+		t.Fatalf("sft steps %d", st.SFTSteps)
+	}
+}

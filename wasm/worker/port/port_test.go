@@ -175,7 +175,9 @@ func TestMalformedMessagesGetErrorReplies(t *testing.T) {
 func TestTrainPauseResumeExport(t *testing.T) {
 	scope := startWorker(t)
 	st := session.DefaultSettings()
-	st.Start, st.Preset, st.SFTSteps, st.Steps = session.StartRandom, "nano", 4, 60
+	st.Start = session.StartRandom
+	st.FollowStart(session.StartBase) // random weights' SFT learning rate
+	st.Preset, st.SFTSteps, st.Steps = "nano", 4, 60
 	send(t, scope, protocol.Configure{Run: 1, Settings: st})
 	scope.waitFor(t, `"type":"configured"`)
 	send(t, scope, protocol.Train{Run: 1})

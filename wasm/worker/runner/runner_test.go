@@ -118,7 +118,9 @@ func (h *harness) count() int {
 
 func quick(sft, dpo int) session.Settings {
 	st := session.DefaultSettings()
-	st.Start, st.Preset, st.SFTSteps, st.Steps = session.StartRandom, "nano", sft, dpo
+	st.Start = session.StartRandom
+	st.FollowStart(session.StartBase) // random weights' SFT learning rate
+	st.Preset, st.SFTSteps, st.Steps = "nano", sft, dpo
 	return st
 }
 
