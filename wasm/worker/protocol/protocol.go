@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 
+	"dpoplayground/core/data"
 	"dpoplayground/core/dpo"
 	"dpoplayground/core/session"
 	"dpoplayground/core/train"
@@ -144,6 +145,22 @@ type RaceJudge struct {
 	Weights []byte `json:"weights"`
 }
 
+// LabelRequest asks for two answers of the current policy to a prompt, to
+// be labelled (session.Session.Label); ID comes back in LabelOffer.
+type LabelRequest struct {
+	Run     int                  `json:"run"`
+	ID      int                  `json:"id"`
+	Request session.LabelRequest `json:"request"`
+}
+
+// AddPairs adds labelled pairs to run Run: they join its batches from the
+// next step on. The worker answers PairsAdded; a lead passes them on to its
+// helpers, so every worker's dataset stays the same.
+type AddPairs struct {
+	Run   int         `json:"run"`
+	Pairs []data.Pair `json:"pairs"`
+}
+
 // Worker to page.
 
 // Ready says the worker's Go runtime is up and handling messages.
@@ -235,6 +252,20 @@ type HeldOutAnswers struct {
 	ID      int                     `json:"id"`
 	Global  int                     `json:"global"`
 	Answers []session.HeldOutAnswer `json:"answers"`
+}
+
+// LabelOffer answers LabelRequest.
+type LabelOffer struct {
+	Run    int `json:"run"`
+	ID     int `json:"id"`
+	Global int `json:"global"`
+	session.LabelOffer
+}
+
+// PairsAdded answers AddPairs: the run now has Pairs pairs.
+type PairsAdded struct {
+	Run   int `json:"run"`
+	Pairs int `json:"pairs"`
 }
 
 // PairDetail answers PairRequest.
@@ -330,6 +361,10 @@ func (Metrics) MessageType() string        { return "metrics" }
 func (Paused) MessageType() string         { return "paused" }
 func (Done) MessageType() string           { return "done" }
 func (Samples) MessageType() string        { return "samples" }
+func (LabelRequest) MessageType() string   { return "labelRequest" }
+func (AddPairs) MessageType() string       { return "addPairs" }
+func (LabelOffer) MessageType() string     { return "labelOffer" }
+func (PairsAdded) MessageType() string     { return "pairsAdded" }
 func (HeldOut) MessageType() string        { return "heldOut" }
 func (HeldOutAnswers) MessageType() string { return "heldOutAnswers" }
 func (PairDetail) MessageType() string     { return "pairDetail" }
@@ -367,6 +402,10 @@ var decoders = map[string]func(fields []byte) (Message, error){
 	"paused":         decodeFields[Paused],
 	"done":           decodeFields[Done],
 	"samples":        decodeFields[Samples],
+	"labelRequest":   decodeFields[LabelRequest],
+	"addPairs":       decodeFields[AddPairs],
+	"labelOffer":     decodeFields[LabelOffer],
+	"pairsAdded":     decodeFields[PairsAdded],
 	"heldOut":        decodeFields[HeldOut],
 	"heldOutAnswers": decodeFields[HeldOutAnswers],
 	"pairDetail":     decodeFields[PairDetail],

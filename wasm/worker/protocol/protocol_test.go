@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"dpoplayground/core/data"
 	"dpoplayground/core/dpo"
 	"dpoplayground/core/session"
 	"dpoplayground/core/train"
@@ -238,5 +239,31 @@ func TestRaceMessages(t *testing.T) {
 	}
 	if strings.Contains(string(b), "objective/scores") {
 		t.Errorf("an unscored step carries a score: %s", b)
+	}
+}
+
+func TestLabelMessages(t *testing.T) {
+	msgs := []Message{
+		LabelRequest{Run: 3, ID: 5, Request: session.LabelRequest{Prompt: "2+2=", Temperature: 0.7, MaxTokens: 8, Seed: 9}},
+		LabelOffer{Run: 3, ID: 5, Global: 12, LabelOffer: session.LabelOffer{Prompt: "2+2=", A: "4", B: "5"}},
+		AddPairs{Run: 3, Pairs: []data.Pair{{Prompt: "2+2=", Chosen: "4", Rejected: "5"}}},
+		PairsAdded{Run: 3, Pairs: 9},
+	}
+	for _, msg := range msgs {
+		b, err := Encode(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Decode(b)
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", b, err)
+		}
+		if !reflect.DeepEqual(back, msg) {
+			t.Errorf("Decode(Encode(%#v)) = %#v", msg, back)
+		}
+	}
+	b, _ := Encode(msgs[1])
+	if want := `{"type":"labelOffer","run":3,"id":5,"global":12,"prompt":"2+2=","a":"4","b":"5"}`; string(b) != want {
+		t.Errorf("label offer: %s, want %s", b, want)
 	}
 }

@@ -120,7 +120,7 @@ func (r *Runner) Loop(yield func(), stop <-chan struct{}) {
 func (r *Runner) handle(msg protocol.Message, yield func()) {
 	if r.lane != nil {
 		switch msg.(type) {
-		case protocol.Sample, protocol.PairRequest, protocol.Evaluate, protocol.Export, protocol.ShardRequest, protocol.ApplyGrad:
+		case protocol.Sample, protocol.LabelRequest, protocol.AddPairs, protocol.PairRequest, protocol.Evaluate, protocol.Export, protocol.ShardRequest, protocol.ApplyGrad:
 			r.fail(msg, r.run, errLane)
 			return
 		}
@@ -194,6 +194,8 @@ func (r *Runner) handle(msg protocol.Message, yield func()) {
 			return
 		}
 		r.post(protocol.Samples{Run: r.run, ID: m.ID, Global: r.global, Samples: s})
+	case protocol.LabelRequest, protocol.AddPairs:
+		r.label(m)
 	case protocol.HeldOut:
 		if !r.current(m, m.Run) {
 			return
