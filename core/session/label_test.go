@@ -1,6 +1,7 @@
 package session
 
 import (
+	"strings"
 	"testing"
 
 	"dpoplayground/core/data"
@@ -123,5 +124,31 @@ func TestLabelOfferAndPairsJoinRun(t *testing.T) {
 	}
 	if _, err := s.Step(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestAppendPair(t *testing.T) {
+	for _, pr := range data.Presets()[:1] {
+		old, _ := data.Parse([]byte(pr.Text))
+		p := data.Pair{Prompt: old.Pairs[0].Prompt, Chosen: "4", Rejected: "5"}
+		out, err := AppendPair(pr.Text, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := data.Parse([]byte(out))
+		if err != nil || len(back.Pairs) != len(old.Pairs)+1 || back.Pairs[len(old.Pairs)].Chosen != "4" {
+			t.Fatalf("%s: %v", out, err)
+		}
+	}
+	jl := `{"prompt":"a","chosen":"b","rejected":"c"}`
+	out, err := AppendPair(jl, data.Pair{Prompt: "x\n", Chosen: "y\nz", Rejected: "w"})
+	if err != nil || !strings.HasSuffix(out, `{"prompt":"x\n","chosen":"y\nz","rejected":"w"}`+"\n") {
+		t.Fatalf("jsonl: %q %v", out, err)
+	}
+	if _, err := AppendPair("prompt,chosen,rejected\na,b,c\n", data.Pair{Prompt: "x", Chosen: "y", Rejected: "z"}); err == nil || !strings.Contains(err.Error(), "csv") {
+		t.Fatalf("csv: %v", err)
+	}
+	if _, err := AppendPair("prompt: a\nchosen: b\nrejected: c\n", data.Pair{Prompt: "x\n", Chosen: "y\nz", Rejected: "w"}); err == nil {
+		t.Fatal("a two-line answer written into the hand-typing format")
 	}
 }

@@ -39,6 +39,10 @@ type Settings struct {
 	// Start is StartBase or StartRandom; empty reads as StartRandom, what
 	// every run did before the base model existed.
 	Start string `json:"start"`
+	// Labelled lists the 1-based numbers, in Pairs' order, of the pairs a
+	// person labelled in the Label panel, comma-separated ("9,10"); they
+	// train as any other pair. (A string keeps Settings comparable.)
+	Labelled string `json:"labelled,omitempty"`
 	train.Config
 }
 
