@@ -92,6 +92,7 @@ type App struct {
 	detail   request
 
 	Sample SampleState
+	Label  LabelState
 
 	ImportRole     string // "reference" or "policy"
 	ImportedRef    *protocol.Imported
@@ -178,6 +179,7 @@ func (a *App) reset() {
 	a.detail = request{}
 	a.Sample = SampleState{Temperature: 0.7, Seed: 1, Auto: true, nextID: a.Sample.nextID}
 	a.HeldOut = newHeldOut(a.HeldOut.nextID)
+	a.Label = LabelState{nextID: a.Label.nextID}
 	a.ImportRole, a.ImportedRef, a.ImportedPolicy, a.ImportErr = "reference", nil, nil, ""
 	a.EmbedHideData, a.EmbedHideControls, a.EmbedAutoplay = false, false, true
 	a.ShareNote, a.ExportNote, a.Alert, a.Notice = "", "", "", ""

@@ -13,7 +13,7 @@ import (
 
 // Apply takes one message from the worker.
 func (a *App) Apply(msg protocol.Message) {
-	if a.applyRace(session.MethodDPO, msg) {
+	if a.applyRace(session.MethodDPO, msg) || a.applyLabel(msg) {
 		return
 	}
 	now := a.Host.Now()
