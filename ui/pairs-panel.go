@@ -73,10 +73,14 @@ func (c *PairsPanel) Selected(row PairRow) string {
 }
 
 func (c *PairsPanel) RowClass(row PairRow) string {
-	if row.Index == c.App.Selected {
-		return "selected"
+	class := ""
+	if c.App.IsLabelled(row.Index) {
+		class = "labelled"
 	}
-	return ""
+	if row.Index == c.App.Selected {
+		class = strings.TrimSpace(class + " selected")
+	}
+	return class
 }
 
 func (c *PairsPanel) PageText() string {

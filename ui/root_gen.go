@@ -272,6 +272,25 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n\t\t\t"}
 				vgparent.AppendChild(vgn)
+				if !c.App.Hidden("label") && !c.App.RaceMode() {
+					{
+						vgcompKey := vugu.MakeCompKey(0x3ECE4E7581D0CA9D^vgin.CurrentPositionHash(), vgiterkey)
+						// ask BuildEnv for prior instance of this specific component
+						vgcomp, _ := vgin.BuildEnv.CachedComponent(vgcompKey).(*LabelPanel)
+						if vgcomp == nil {
+							// create new one if needed
+							vgcomp = new(LabelPanel)
+							vgin.BuildEnv.WireComponent(vgcomp)
+						}
+						vgin.BuildEnv.UseComponent(vgcompKey, vgcomp) // ensure we can use this in the cache next time around
+						vgcomp.App = c.App
+						vgout.Components = append(vgout.Components, vgcomp)
+						vgn = &vugu.VGNode{Component: vgcomp}
+						vgparent.AppendChild(vgn)
+					}
+				}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n\t\t\t"}
+				vgparent.AppendChild(vgn)
 				if !c.App.Hidden("heldout") && !c.App.RaceMode() {
 					{
 						vgcompKey := vugu.MakeCompKey(0x2DCAF78809CB3BB5^vgin.CurrentPositionHash(), vgiterkey)

@@ -36,7 +36,7 @@ type shareState struct {
 }
 
 // Sections are the parts of the page that an embed can hide.
-var Sections = []string{"data", "controls", "charts", "race", "pairs", "samples", "heldout", "notes", "share"}
+var Sections = []string{"data", "controls", "charts", "race", "pairs", "samples", "label", "heldout", "notes", "share"}
 
 // Fragment is a parsed URL fragment.
 type Fragment struct {
