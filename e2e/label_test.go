@@ -1,0 +1,58 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// labelKey presses key with the Label panel focused and waits for the
+// panel to show a fresh offer (each pick asks for the next one).
+func labelKey(t *testing.T, p *Page, key string) {
+	t.Helper()
+	Eval[bool](t, p, `(document.querySelector("#label-panel").focus(), true)`)
+	if err := chromedp.Do(p.Ctx, chromedp.KeyEvent(key)); err != nil {
+		t.Fatalf("pressing %q: %v", key, err)
+	}
+	p.WaitFor(t, "a fresh offer after "+key, `document.querySelector("#label-panel").dataset.state === "offer"`, 30*time.Second)
+}
+
+// Issue 16's Label panel: a run set up by Step, four labels by keyboard
+// (1, 2, T, space) and an undo (U, of the skip); the two chosen pairs join
+// the pairs (8 → 10, badged "labelled") and the run (its next step takes
+// them without an error), and a reload keeps them and their badges.
+func TestLabelPanelInTheBrowser(t *testing.T) {
+	srv := StartServer(t)
+	p := NewPage(t)
+	p.SetViewport(t, 1400, 1000)
+	p.Navigate(t, srv.URL)
+	waitReady(t, p)
+	p.WaitText(t, "#data-summary", "8 pairs", 10*time.Second)
+	p.Click(t, "#step")
+	p.WaitFor(t, "the run to be set up", `!document.querySelector("#label-sample").disabled`, 60*time.Second)
+	p.Click(t, "#label-sample")
+	p.WaitFor(t, "two answers", `document.querySelector("#label-panel").dataset.state === "offer"`, 30*time.Second)
+	for _, k := range []string{"1", "2", "t", " ", "u"} {
+		labelKey(t, p, k)
+	}
+	p.WaitText(t, "#label-count", "4 labels, 2 labelled pairs", 5*time.Second)
+	p.WaitText(t, "#data-summary", "10 pairs", 10*time.Second)
+	if n := Eval[int](t, p, `document.querySelectorAll(".badge.labelled").length`); n != 2 {
+		t.Errorf("%d labelled badges, want 2", n)
+	}
+	p.Click(t, "#step")
+	time.Sleep(2 * time.Second)
+	if p.Exists(t, "#label-error") {
+		t.Errorf("label error: %s", p.WaitText(t, "#label-error", "", time.Second))
+	}
+	shot(t, p, "label.png")
+	time.Sleep(time.Second) // the save follows the last change
+	p.Navigate(t, srv.URL)
+	waitReady(t, p)
+	p.WaitText(t, "#data-summary", "10 pairs", 10*time.Second)
+	p.WaitFor(t, "the labelled badges after a reload", `document.querySelectorAll(".badge.labelled").length === 2`, 10*time.Second)
+	p.RequireNoErrors(t)
+}
