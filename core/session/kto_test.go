@@ -100,7 +100,7 @@ func TestKTOBlocks(t *testing.T) {
 
 func TestKTOOnPairsAndOldLinks(t *testing.T) {
 	st := quick()
-	st.Method = MethodKTO // pairs, unpaired as TRL does
+	st.Method = MethodKTO  // pairs, unpaired as TRL does
 	st.KTO = KTOSettings{} // a link made before KTO existed reads as TRL's defaults
 	c, err := New().Configure(st)
 	if err != nil {
