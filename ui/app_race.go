@@ -15,7 +15,7 @@ import (
 // rather than a DPO run.
 func (a *App) RaceMode() bool {
 	m, err := a.Draft.MethodOf()
-	return err == nil && m != session.MethodDPO
+	return err == nil && (m == session.MethodRLHF || m == session.MethodRace)
 }
 
 // SetMethod takes the Method control's choice.

@@ -255,3 +255,44 @@ func KLCompletions(n, batchSize int) []int {
 	}
 	return out
 }
+
+// UnmarshalJSON reads what MarshalJSON writes. The counts are not written:
+// a label's metrics that are present read as a count of 1, so that the
+// metrics marshal again as they came.
+func (m *Metrics) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Loss            float64  `json:"loss"`
+		KL              float64  `json:"kl"`
+		RewardsChosen   *float64 `json:"rewards/chosen"`
+		RewardsRejected *float64 `json:"rewards/rejected"`
+		RewardsMargins  *float64 `json:"rewards/margins"`
+		LogpsChosen     *float64 `json:"logps/chosen"`
+		LogpsRejected   *float64 `json:"logps/rejected"`
+		LogitsChosen    *float64 `json:"logits/chosen"`
+		LogitsRejected  *float64 `json:"logits/rejected"`
+		Entropy         float64  `json:"entropy"`
+		NumTokens       float64  `json:"num_tokens"`
+		GradNorm        float64  `json:"grad_norm"`
+		LearningRate    float64  `json:"learning_rate"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	get := func(p *float64) float64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	}
+	*m = Metrics{Loss: v.Loss, KL: v.KL, RewardsChosen: get(v.RewardsChosen), RewardsRejected: get(v.RewardsRejected),
+		RewardsMargins: get(v.RewardsMargins), LogpsChosen: get(v.LogpsChosen), LogpsRejected: get(v.LogpsRejected),
+		LogitsChosen: get(v.LogitsChosen), LogitsRejected: get(v.LogitsRejected), Entropy: v.Entropy,
+		NumTokens: v.NumTokens, GradNorm: v.GradNorm, LearningRate: v.LearningRate}
+	if v.RewardsChosen != nil {
+		m.CountChosen = 1
+	}
+	if v.RewardsRejected != nil {
+		m.CountRejected = 1
+	}
+	return nil
+}

@@ -41,7 +41,8 @@ type HeldOutAnswer struct {
 // HeldOut answers req with the run's models (before the reference exists,
 // the policy is both).
 func (s *Session) HeldOut(req HeldOutRequest) ([]HeldOutAnswer, error) {
-	if s.tr == nil {
+	pol, ref, ok := s.models()
+	if !ok {
 		return nil, ErrNoRun
 	}
 	if len(req.Prompts) == 0 {
@@ -57,11 +58,10 @@ func (s *Session) HeldOut(req HeldOutRequest) ([]HeldOutAnswer, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
-	pol, ref := s.tr.Policy(), s.tr.Reference()
 	if ref == nil {
 		ref = pol
 	}
-	beta := s.tr.Config().Beta
+	beta := s.beta()
 	npos := pol.Cfg.NPositions
 	out := make([]HeldOutAnswer, len(req.Prompts))
 	var b gpt.Batch

@@ -31,10 +31,10 @@ func (s Settings) MethodOf() (string, error) {
 	switch s.Method {
 	case "", MethodDPO:
 		return MethodDPO, nil
-	case MethodRLHF, MethodRace:
+	case MethodRLHF, MethodRace, MethodKTO:
 		return s.Method, nil
 	}
-	return "", fmt.Errorf("method: %q is not %s, %s or %s", s.Method, MethodDPO, MethodRLHF, MethodRace)
+	return "", fmt.Errorf("method: %q is not %s, %s, %s or %s", s.Method, MethodDPO, MethodRLHF, MethodRace, MethodKTO)
 }
 
 // Lanes are the methods a run of these settings trains, one worker each.

@@ -13,6 +13,7 @@ import (
 	"dpoplayground/core/data"
 	"dpoplayground/core/dpo"
 	"dpoplayground/core/gpt"
+	"dpoplayground/core/kto"
 	"dpoplayground/core/train"
 )
 
@@ -43,6 +44,10 @@ type Settings struct {
 	// person labelled in the Label panel, comma-separated ("9,10"); they
 	// train as any other pair. (A string keeps Settings comparable.)
 	Labelled string `json:"labelled,omitempty"`
+	// KTO are the KTO options (kto.go), used when the pairs are unpaired
+	// examples or Method is MethodKTO; links made before them read as
+	// TRL's defaults.
+	KTO KTOSettings `json:"kto"`
 	train.Config
 }
 
@@ -87,7 +92,7 @@ func DefaultSettings() Settings {
 	c := train.DefaultConfig()
 	c.LR = 1e-4
 	c.SFTSteps, c.SFTLR = SFTDefaults(StartBase)
-	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Method: MethodDPO, Start: StartBase, Config: c}
+	return Settings{Pairs: data.Presets()[0].Text, Reference: RefSFTChosen, Method: MethodDPO, Start: StartBase, KTO: DefaultKTOSettings(), Config: c}
 }
 
 // trainConfig maps the reference choice onto the trainer's SFT settings.
@@ -116,6 +121,7 @@ func (s Settings) trainConfig() (train.Config, error) {
 type Session struct {
 	pairs      []data.Pair
 	tr         *train.Trainer
+	kto        *ktoRun     // the KTO run, when the settings train KTO (tr is nil then)
 	importRef  *gpt.Params // imported reference (RefImported)
 	importInit *gpt.Params // imported initial policy, optional
 	base       *gpt.Params // the base model (StartBase), once given
@@ -140,6 +146,10 @@ type Configured struct {
 	Steps     int       `json:"steps"`
 	Phase     string    `json:"phase"`
 	Prompts   []string  `json:"prompts"` // each pair's prompt, for the pair table
+	// Method is MethodKTO for a KTO run (Pairs then counts its examples,
+	// Desirable those labelled true), "" for DPO.
+	Method    string `json:"method,omitempty"`
+	Desirable int    `json:"desirable,omitempty"`
 }
 
 // ErrNoRun is returned by requests that need a configured run.
@@ -148,11 +158,8 @@ var ErrNoRun = errors.New("no run: press Train or Reset first")
 // Configure (re)starts a run from settings; nothing of the previous run is kept
 // except imported weights.
 func (s *Session) Configure(st Settings) (Configured, error) {
+	s.tr, s.kto = nil, nil
 	cfg, err := st.trainConfig()
-	if err != nil {
-		return Configured{}, err
-	}
-	ds, err := data.Parse([]byte(st.Pairs))
 	if err != nil {
 		return Configured{}, err
 	}
@@ -173,11 +180,19 @@ func (s *Session) Configure(st Settings) (Configured, error) {
 	if w.Reference != nil && w.Policy != nil && w.Policy.Cfg != w.Reference.Cfg {
 		return Configured{}, fmt.Errorf("the imported policy and reference have different shapes")
 	}
+	if st.IsKTO() {
+		s.tr, s.kto = nil, nil
+		return s.configureKTO(st, w)
+	}
+	ds, err := data.Parse([]byte(st.Pairs))
+	if err != nil {
+		return Configured{}, err
+	}
 	tr, err := train.New(cfg, ds.Pairs, w)
 	if err != nil {
 		return Configured{}, err
 	}
-	s.pairs, s.tr = ds.Pairs, tr
+	s.pairs, s.tr, s.kto = ds.Pairs, tr, nil
 	c := Configured{Pairs: len(ds.Pairs), Truncated: tr.Truncated(), Format: ds.Format,
 		Model: info(tr.Policy()), SFTSteps: cfg.SFTSteps, Steps: cfg.Steps, Phase: string(tr.Phase())}
 	for _, p := range ds.Pairs {
@@ -190,15 +205,20 @@ func info(p *gpt.Params) ModelInfo { return ModelInfo{Config: p.Cfg, Params: p.C
 
 // StepEvent is one step's metrics under TRL's names (as `dpo train -json`
 // prints them), the implicit rewards of the batch's pairs, and whether the run
-// is finished.
+// is finished. A KTO run's step is in KTO (its examples' rewards in
+// KTO.Examples); Metrics then has only the phase, step and epoch.
 type StepEvent struct {
 	Metrics train.StepResult   `json:"metrics"`
 	Pairs   []train.PairReward `json:"pairs"`
+	KTO     *kto.StepResult    `json:"kto,omitempty"`
 	Done    bool               `json:"done"`
 }
 
 // Step runs one training step.
 func (s *Session) Step() (StepEvent, error) {
+	if s.kto != nil {
+		return s.stepKTO()
+	}
 	if s.tr == nil {
 		return StepEvent{}, ErrNoRun
 	}
@@ -211,6 +231,9 @@ func (s *Session) Step() (StepEvent, error) {
 
 // Phase is the run's phase ("idle" before Configure).
 func (s *Session) Phase() string {
+	if s.kto != nil {
+		return string(s.kto.tr.Phase())
+	}
 	if s.tr == nil {
 		return "idle"
 	}
@@ -234,14 +257,13 @@ type Samples struct {
 
 // Sample generates from the reference and the policy with the same seed.
 func (s *Session) Sample(req SampleRequest) (Samples, error) {
-	if s.tr == nil {
+	pol, ref, ok := s.models()
+	if !ok {
 		return Samples{}, ErrNoRun
 	}
 	if req.MaxTokens == 0 {
 		req.MaxTokens = 48
 	}
-	pol := s.tr.Policy()
-	ref := s.tr.Reference()
 	out := Samples{Prompt: req.Prompt, RefIsPolicy: ref == nil}
 	if ref == nil {
 		ref = pol
@@ -278,6 +300,9 @@ type PairDetail struct {
 
 // Pair returns pair i's per-byte log-probs under the policy and the reference.
 func (s *Session) Pair(i int) (PairDetail, error) {
+	if s.kto != nil {
+		return PairDetail{}, fmt.Errorf("pair %d: a KTO run has unpaired examples, not pairs", i+1)
+	}
 	if s.tr == nil {
 		return PairDetail{}, ErrNoRun
 	}
@@ -324,20 +349,29 @@ func tokenLogps(p *gpt.Params, seq data.Seq) ([]float32, error) {
 }
 
 // PairRow is one row of the per-pair table.
+// A KTO run's row is one example: Reward is its implicit reward (also in
+// RewardChosen or RewardRejected, by Label).
 type PairRow struct {
 	RewardChosen   float64 `json:"reward_chosen"`
 	RewardRejected float64 `json:"reward_rejected"`
 	Loss           float64 `json:"loss"`
+	Reward         float64 `json:"reward,omitempty"`
+	Label          bool    `json:"label,omitempty"`
 }
 
 // Evaluation is every pair's row and the whole set's metrics.
+// A KTO run's metrics are in KTO.
 type Evaluation struct {
-	Rows    []PairRow   `json:"rows"`
-	Metrics dpo.Metrics `json:"metrics"`
+	Rows    []PairRow    `json:"rows"`
+	Metrics dpo.Metrics  `json:"metrics"`
+	KTO     *kto.Metrics `json:"kto,omitempty"`
 }
 
 // Evaluate scores every pair with the current policy.
 func (s *Session) Evaluate() (Evaluation, error) {
+	if s.kto != nil {
+		return s.evaluateKTO()
+	}
 	if s.tr == nil {
 		return Evaluation{}, ErrNoRun
 	}
@@ -347,7 +381,7 @@ func (s *Session) Evaluate() (Evaluation, error) {
 	}
 	out := Evaluation{Metrics: ev.Metrics, Rows: make([]PairRow, len(ev.Results))}
 	for i, r := range ev.Results {
-		out.Rows[i] = PairRow{finite(r.RewardChosen), finite(r.RewardRejected), finite(r.Loss)}
+		out.Rows[i] = PairRow{RewardChosen: finite(r.RewardChosen), RewardRejected: finite(r.RewardRejected), Loss: finite(r.Loss)}
 	}
 	return out, nil
 }
@@ -363,14 +397,14 @@ func finite(v float64) float64 {
 // Export returns the config.json and model.safetensors of the policy or the
 // reference ("policy" or "reference"), loadable by transformers.
 func (s *Session) Export(which string) (configJSON, weights []byte, err error) {
-	if s.tr == nil {
+	p, ref, ok := s.models()
+	if !ok {
 		return nil, nil, ErrNoRun
 	}
-	p := s.tr.Policy()
 	switch which {
 	case "policy":
 	case "reference":
-		if p = s.tr.Reference(); p == nil {
+		if p = ref; p == nil {
 			return nil, nil, fmt.Errorf("the reference does not exist yet: it is built by the SFT phase")
 		}
 	default:
@@ -417,6 +451,9 @@ func (s *Session) ClearImports() { s.importRef, s.importInit = nil, nil }
 // their weights stay identical. The gradient belongs to the session and is
 // overwritten by the next ShardGrad.
 func (s *Session) ShardGrad(j, k int) (train.Shard, []float32, error) {
+	if s.kto != nil {
+		return train.Shard{}, nil, errKTOParallel
+	}
 	if s.tr == nil {
 		return train.Shard{}, nil, ErrNoRun
 	}
@@ -429,6 +466,9 @@ func (s *Session) ShardGrad(j, k int) (train.Shard, []float32, error) {
 
 // ApplyGrad finishes a data-parallel step with the sum of the k gradients.
 func (s *Session) ApplyGrad(sum []float32, shards []train.Shard) (StepEvent, error) {
+	if s.kto != nil {
+		return StepEvent{}, errKTOParallel
+	}
 	if s.tr == nil {
 		return StepEvent{}, ErrNoRun
 	}

@@ -27,6 +27,7 @@ import (
 
 	"dpoplayground/core/data"
 	"dpoplayground/core/dpo"
+	"dpoplayground/core/kto"
 	"dpoplayground/core/session"
 	"dpoplayground/core/train"
 )
@@ -201,7 +202,12 @@ type Metrics struct {
 	dpo.Metrics
 	// Pairs are the implicit rewards of the batch's pairs (DPO steps only).
 	Pairs []train.PairReward `json:"pairs,omitempty"`
-	Done  bool               `json:"done"`
+	// KTO are a KTO run's metrics under TRL's KTO names (KTO steps; SFT
+	// steps of a KTO run carry loss, grad_norm and learning_rate in the
+	// DPO fields), Examples the batch's per-example rewards.
+	KTO      *kto.Metrics        `json:"kto,omitempty"`
+	Examples []kto.ExampleReward `json:"examples,omitempty"`
+	Done     bool                `json:"done"`
 }
 
 // RaceConfigured answers RaceConfigure.

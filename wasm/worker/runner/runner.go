@@ -143,6 +143,9 @@ func (r *Runner) handle(msg protocol.Message, yield func()) {
 			return
 		}
 		r.run = m.Run
+		if c.Method == session.MethodKTO {
+			m.Workers = 1 // KTO runs train on one worker
+		}
 		k, err := r.configureHelpers(m, c)
 		r.post(protocol.Configured{Run: m.Run, Configured: c, Workers: k})
 		if err != nil {
@@ -315,11 +318,20 @@ func (r *Runner) step() bool {
 	}
 	r.global++
 	m := ev.Metrics
-	r.post(protocol.Metrics{
+	msg := protocol.Metrics{
 		Run: r.run, Global: r.global, Phase: m.Phase, PhaseStep: m.Step, Epoch: m.Epoch,
 		Millis:  float64(time.Since(start).Microseconds()) / 1000,
 		Metrics: m.Metrics, Pairs: append([]train.PairReward(nil), ev.Pairs...), Done: ev.Done,
-	})
+	}
+	if k := ev.KTO; k != nil {
+		if k.Phase == train.PhaseSFT {
+			msg.Loss, msg.GradNorm, msg.LearningRate = k.Loss, k.GradNorm, k.LearningRate
+		} else {
+			km := k.Metrics
+			msg.KTO, msg.Examples = &km, k.Examples
+		}
+	}
+	r.post(msg)
 	if ev.Done {
 		r.done, r.running = true, false
 		r.post(protocol.Done{Run: r.run, Global: r.global})
