@@ -316,6 +316,10 @@ func (p *Page) Screenshot(t testing.TB, name string) string {
 // does (mouse events at its centre, after scrolling it into view).
 func (p *Page) Click(t testing.TB, selector string) {
 	t.Helper()
+	// A click on a disabled button is lost without a word (as Playwright
+	// knows, waiting for actionability): wait until it is enabled, e.g.
+	// Step while the base model is still loading on a slow machine.
+	p.WaitFor(t, selector+" to be enabled", fmt.Sprintf(`(() => { const el = document.querySelector(%q); return !!el && !el.disabled; })()`, selector), loadTimeout)
 	if err := chromedp.Do(p.Ctx, chromedp.Click(chromedp.CSS(selector))); err != nil {
 		t.Fatalf("clicking %s: %v; errors: %q", selector, err, p.Errors())
 	}
