@@ -455,7 +455,7 @@ cmd_test() {
 	step "browser end-to-end tests (go test -tags e2e)"
 	rm -rf build/e2e/screenshots
 	DPO_E2E_SKIP_BUILD=1 DPO_E2E_SCREENSHOTS="$ROOT/build/e2e/screenshots" \
-		gotest "browser end-to-end" -tags e2e -p 1 -count 1 -timeout 10m ./e2e/...
+		gotest "browser end-to-end" -tags e2e -p 1 -count 1 -timeout 20m ./e2e/...
 	echo "screenshots: build/e2e/screenshots/"
 
 	STEP="summary"
