@@ -112,7 +112,8 @@ type App struct {
 	Notice  string
 	saveGen int
 
-	judgeEx *judgeExamples // the judge block's examples (app_judge.go)
+	judgeEx     *judgeExamples // the judge block's examples (app_judge.go)
+	judgedPairs []data.Pair    // the live run's judged pairs, in the order they joined it
 
 	linkCache struct {
 		st session.Settings

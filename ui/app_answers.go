@@ -30,6 +30,7 @@ func (a *App) Apply(msg protocol.Message) {
 				r.State = RunReady
 			}
 			a.setPairRows(m.Prompts)
+			a.judgedPairs = nil
 			a.requestDetail(now)
 			a.RequestSamples()
 			a.RequestHeldOut()

@@ -203,6 +203,7 @@ func (a *App) judgedStep(r *Run, m protocol.Metrics) {
 		return
 	}
 	r.addOnline(m.PhaseStep, *m.Online)
+	a.judgedPairs = append(a.judgedPairs, m.Judged...)
 	for _, p := range m.Judged {
 		a.Pairs = append(a.Pairs, PairRow{Index: len(a.Pairs), Prompt: p.Prompt, Judged: true})
 	}
