@@ -14,7 +14,7 @@ import (
 func latest(t *testing.T, p *Page, chart, series string) float64 {
 	t.Helper()
 	label := Eval[string](t, p, `(() => { const s = document.querySelector("#chart-`+chart+` svg"); return s ? s.getAttribute("aria-label") || "" : ""; })()`)
-	m := regexp.MustCompile(`Latest: ` + regexp.QuoteMeta(series) + ` (−?[0-9.e+-]+)`).FindStringSubmatch(label)
+	m := regexp.MustCompile(`Latest: ` + regexp.QuoteMeta(series) + ` (−?[0-9]*\.?[0-9]+(?:e[+-−]?[0-9]+)?)`).FindStringSubmatch(label)
 	if m == nil {
 		t.Fatalf("chart %s has no latest %s: %q", chart, series, label)
 	}
@@ -52,7 +52,7 @@ func TestJudgedOnlineRunInTheBrowser(t *testing.T) {
 	p.Type(t, "#judge-every", "2")
 	p.Click(t, "#train")
 	waitDone(t, p)
-	p.WaitFor(t, "the objective charts", `document.querySelector("#chart-objective-scores svg") && document.querySelector("#chart-objective-kl svg")`, 10*time.Second)
+	p.WaitFor(t, "the objective charts", `!!(document.querySelector("#chart-objective-scores svg") && document.querySelector("#chart-objective-kl svg"))`, 10*time.Second)
 	scores := latest(t, p, "objective-scores", "objective/scores")
 	kl := latest(t, p, "objective-kl", "objective/kl")
 	if scores < 0 || scores > 1 {
@@ -70,7 +70,12 @@ func TestJudgedOnlineRunInTheBrowser(t *testing.T) {
 	if judged == 0 {
 		t.Fatalf("no judged pairs: %q", src)
 	}
-	if n := Eval[int](t, p, `document.querySelectorAll(".badge.judged").length`); n == 0 || n > judged {
+	// The judged pairs follow the dataset's: page on to the table's last page.
+	for i := 0; i < 20 && Eval[bool](t, p, `(() => { const b = [...document.querySelectorAll(".pairs-panel .pager button")].find(b => b.textContent.includes("Next")); if (!b || b.disabled) return false; b.click(); return true; })()`); i++ {
+		time.Sleep(300 * time.Millisecond)
+	}
+	p.WaitFor(t, "judged badges on the table's last page", `document.querySelectorAll(".badge.judged").length > 0`, 5*time.Second)
+	if n := Eval[int](t, p, `document.querySelectorAll(".badge.judged").length`); n > judged {
 		t.Errorf("%d judged badges on the table's page, %d judged pairs", n, judged)
 	}
 	t.Logf("objective/scores %v, objective/kl %v, %s", scores, kl, src)
