@@ -221,13 +221,28 @@ var onlineMetrics = []struct {
 	{"online/pairs_judged", func(m online.Metrics) float64 { return float64(m.Judged) }},
 }
 
+// RowLabelled says whether a row of the pair table is a labelled pair:
+// labelled marks number the pairs text, which judged rows are not in.
+func (a *App) RowLabelled(row PairRow) bool {
+	if row.Judged {
+		return false
+	}
+	n := row.Index
+	for _, r := range a.Pairs[:min(row.Index, len(a.Pairs))] {
+		if r.Judged {
+			n--
+		}
+	}
+	return a.IsLabelled(n)
+}
+
 // PairSources counts the pair table's rows by where they came from.
 func (a *App) PairSources() (dataset, labelled, judged int) {
 	for _, row := range a.Pairs {
 		switch {
 		case row.Judged:
 			judged++
-		case a.IsLabelled(row.Index):
+		case a.RowLabelled(row):
 			labelled++
 		default:
 			dataset++

@@ -132,10 +132,22 @@ func TestJudgedRunInThePage(t *testing.T) {
 	if c := (&PairsPanel{App: a}).RowClass(a.Pairs[n0]); !strings.Contains(c, "judged") {
 		t.Errorf("judged row class %q", c)
 	}
+	// A pair labelled after the judged ones is marked by its place in the
+	// pairs text, which the judged rows are not in.
+	a.LabelSample()
+	req, _ := last[protocol.LabelRequest](h)
+	a.Apply(protocol.LabelOffer{Run: cfg.Run, ID: req.ID, LabelOffer: session.LabelOffer{Prompt: req.Request.Prompt, A: "2 + 2 = 4", B: "2 + 2 = 22"}})
+	a.LabelPick(session.PickA)
+	if last := a.Pairs[len(a.Pairs)-1]; !a.RowLabelled(last) || a.RowLabelled(a.Pairs[n0+1]) {
+		t.Errorf("labelled after judged rows: the new row %v, the judged row %v", a.RowLabelled(last), a.RowLabelled(a.Pairs[n0+1]))
+	}
+	if d, l, j := a.PairSources(); d != n0 || l != 1 || j != 2 {
+		t.Errorf("pair sources after a label: %d %d %d", d, l, j)
+	}
 	a.ExportPairs()
 	out := string(h.downloads["pairs.jsonl"])
-	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != n0+2 || !strings.Contains(lines[n0], `"rejected":"2 + 2 = 4 or 5"`) {
-		t.Errorf("pairs.jsonl has %d lines, want %d: %s", len(lines), n0+2, out)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != n0+3 || !strings.Contains(lines[n0], `"rejected":"2 + 2 = 22"`) || !strings.Contains(lines[n0+1], `"rejected":"2 + 2 = 4 or 5"`) {
+		t.Errorf("pairs.jsonl has %d lines, want %d (the pairs text, then the judged): %s", len(lines), n0+3, out)
 	}
 	a.Reset()
 	cfg2, _ := last[protocol.Configure](h)
@@ -143,7 +155,7 @@ func TestJudgedRunInThePage(t *testing.T) {
 		t.Fatal("Reset configured no new run")
 	}
 	a.Apply(configured(cfg2.Run, cfg2.Settings))
-	if len(a.judgedPairs) != 0 || len(a.Pairs) != n0 {
+	if len(a.judgedPairs) != 0 || len(a.Pairs) != n0+1 {
 		t.Errorf("a new run keeps %d judged pairs, %d rows", len(a.judgedPairs), len(a.Pairs))
 	}
 }

@@ -77,7 +77,7 @@ func (c *PairsPanel) RowClass(row PairRow) string {
 	switch {
 	case row.Judged:
 		class = "judged"
-	case c.App.IsLabelled(row.Index):
+	case c.App.RowLabelled(row):
 		class = "labelled"
 	}
 	if row.Index == c.App.Selected {

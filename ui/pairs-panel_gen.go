@@ -347,7 +347,7 @@ func (c *PairsPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 										{
 											vgparent := vgn
 											_ = vgparent
-											if !row.Judged && c.App.IsLabelled(row.Index) {
+											if c.App.RowLabelled(row) {
 												vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "badge labelled"}}}
 												vgparent.AppendChild(vgn)
 												{
