@@ -10,12 +10,13 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// labelKey presses key with the Label panel focused and waits for the
-// panel to show a fresh offer (each pick asks for the next one).
+// labelKey presses key with no element focused (the keys are page-wide)
+// and waits for the panel to show a fresh offer (each pick asks for the
+// next one).
 func labelKey(t *testing.T, p *Page, key string) {
 	t.Helper()
 	before := Eval[string](t, p, `document.querySelector("#label-count").textContent`)
-	Eval[bool](t, p, `(document.querySelector("#label-panel").focus(), true)`)
+	Eval[bool](t, p, `(document.activeElement && document.activeElement.blur && document.activeElement.blur(), true)`)
 	if err := chromedp.Do(p.Ctx, chromedp.KeyEvent(key)); err != nil {
 		t.Fatalf("pressing %q: %v", key, err)
 	}
@@ -40,6 +41,16 @@ func TestLabelPanelInTheBrowser(t *testing.T) {
 	p.WaitFor(t, "the run to be set up", `!document.querySelector("#label-sample").disabled`, 60*time.Second)
 	p.Click(t, "#label-sample")
 	p.WaitFor(t, "two answers", `document.querySelector("#label-panel").dataset.state === "offer"`, 30*time.Second)
+	// A 1 typed into a text field is typing, not a label.
+	Eval[bool](t, p, `(document.querySelector("#label-prompt").focus(), true)`)
+	if err := chromedp.Do(p.Ctx, chromedp.KeyEvent("1")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if got := Eval[string](t, p, `document.querySelector("#label-count").textContent`); got != "0 labels, 0 labelled pairs" {
+		t.Errorf("a 1 typed in #label-prompt labelled: %q", got)
+	}
+	p.Type(t, "#label-prompt", "")
 	for _, k := range []string{"1", "2", "t", " ", "u"} {
 		labelKey(t, p, k)
 	}

@@ -112,6 +112,9 @@ type App struct {
 	Notice  string
 	saveGen int
 
+	judgeEx     *judgeExamples // the judge block's examples (app_judge.go)
+	judgedPairs []data.Pair    // the live run's judged pairs, in the order they joined it
+
 	linkCache struct {
 		st session.Settings
 		s  string
@@ -138,6 +141,8 @@ type PairRow struct {
 	Unpaired   bool
 	Completion string
 	Label      bool
+	// Judged rows are pairs a judge decided in a judged online run.
+	Judged bool
 }
 
 // Margin is the chosen reward minus the rejected one.

@@ -30,6 +30,7 @@ func (a *App) Apply(msg protocol.Message) {
 				r.State = RunReady
 			}
 			a.setPairRows(m.Prompts)
+			a.judgedPairs = nil
 			a.requestDetail(now)
 			a.RequestSamples()
 			a.RequestHeldOut()
@@ -44,6 +45,7 @@ func (a *App) Apply(msg protocol.Message) {
 		}
 		prevPhase := r.Phase()
 		r.add(StepRow{Global: m.Global, Phase: m.Phase, PhaseStep: m.PhaseStep, Epoch: m.Epoch, Millis: m.Millis, Metrics: m.Metrics})
+		a.judgedStep(r, m)
 		for _, p := range m.Pairs {
 			if p.Index >= 0 && p.Index < len(a.Pairs) {
 				row := &a.Pairs[p.Index]

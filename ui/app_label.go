@@ -16,6 +16,9 @@ import (
 // LabelState is the Label panel.
 type LabelState struct {
 	session.Labeller
+	// Prompt is the panel's own prompt, chosen from the pairs' or typed;
+	// "" labels the Samples panel's (app_label_keys.go).
+	Prompt  string
 	Err     string
 	nextID  int
 	pending int // the id of the request in flight, 0 for none
@@ -25,15 +28,15 @@ type LabelState struct {
 	added []bool
 }
 
-// LabelSample asks the worker for two answers to the Samples panel's
-// prompt, at its temperature, from its seed onwards (each offer the next
-// seed).
+// LabelSample asks the worker for two answers to the panel's prompt (the
+// Samples panel's when none is chosen), at the Samples panel's
+// temperature, from its seed onwards (each offer the next seed).
 func (a *App) LabelSample() {
 	r := a.Live
 	if r == nil || r.Info == nil || a.Hidden("label") {
 		return
 	}
-	prompt := a.SamplePrompt()
+	prompt := a.LabelPrompt()
 	if prompt == "" {
 		a.Label.Err = "Choose a pair or type a prompt first."
 		return

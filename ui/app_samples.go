@@ -13,18 +13,22 @@ import (
 // SamplePrompt is the prompt the samples are for.
 func (a *App) SamplePrompt() string {
 	if a.Sample.Prompt != "" {
-		p := a.Sample.Prompt
-		// Prompts of the hand-typing format end with a newline, the
-		// separator the model learnt; a typed prompt gets one too.
-		if len(a.Pairs) > 0 && strings.HasSuffix(a.Pairs[0].Prompt, "\n") && !strings.HasSuffix(p, "\n") {
-			p += "\n"
-		}
-		return p
+		return a.typedPrompt(a.Sample.Prompt)
 	}
 	if a.Selected >= 0 && a.Selected < len(a.Pairs) {
 		return a.Pairs[a.Selected].Prompt
 	}
 	return ""
+}
+
+// typedPrompt is a typed prompt as the model reads it: prompts of the
+// hand-typing format end with a newline, the separator the model learnt,
+// so a typed prompt gets one too.
+func (a *App) typedPrompt(p string) string {
+	if len(a.Pairs) > 0 && strings.HasSuffix(a.Pairs[0].Prompt, "\n") && !strings.HasSuffix(p, "\n") {
+		p += "\n"
+	}
+	return p
 }
 
 // RequestSamples asks the worker for fresh samples.

@@ -15,6 +15,7 @@ func (a *App) resetTexts() {
 	for id, f := range settingFields {
 		a.texts[id] = f.get(a.Draft)
 	}
+	a.resetJudgeTexts()
 }
 
 // FieldText is a settings control's text.

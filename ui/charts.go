@@ -10,6 +10,7 @@ import (
 // that each keeps its measured width and hover point between renders.
 type Charts struct {
 	SFT, Loss, Rewards, Margins, Accuracy, GradNorm, Entropy chart.LineChart
+	judgeCharts
 }
 
 // ChartCard is one chart with what the page shows around it.
@@ -21,15 +22,16 @@ type ChartCard struct {
 
 // Cards lists the charts in page order: the DPO metrics, then the SFT phase.
 func (c *Charts) Cards() []ChartCard {
-	return []ChartCard{
+	cards := []ChartCard{
 		{"loss", &c.Loss, "The DPO loss −log σ(β·margin) starts at log 2 ≈ 0.693, where the policy equals the reference."},
 		{"rewards", &c.Rewards, "Implicit rewards β·(log π − log π_ref) of the batch's chosen and rejected answers."},
 		{"margins", &c.Margins, "Chosen reward minus rejected reward: what DPO pushes up."},
 		{"accuracies", &c.Accuracy, "Share of the batch's pairs whose chosen answer has the higher reward."},
 		{"grad-norm", &c.GradNorm, "Size of the gradient before clipping: large while the policy moves fast."},
 		{"entropy", &c.Entropy, "Mean per-token entropy of the policy on the answers (TRL's entropy): a collapsing policy drives it down."},
-		{"sft", &c.SFT, "Phase 1: supervised fine-tuning builds the reference π_ref, which DPO then keeps frozen."},
 	}
+	cards = append(cards, c.judgeCards()...)
+	return append(cards, ChartCard{"sft", &c.SFT, "Phase 1: supervised fine-tuning builds the reference π_ref, which DPO then keeps frozen."})
 }
 
 var (
@@ -92,6 +94,7 @@ func (c *Charts) Update(a *App) {
 	set(&c.GradNorm, "Gradient norm", "‖g‖ before clipping", &dpoMax, []line{{"grad_norm", "grad_norm", chart.ColorGradNorm, false}})
 	set(&c.Entropy, "Token entropy", "nats per token", &dpoMax, []line{{"entropy", "entropy", chart.ColorGradNorm, false}})
 	set(&c.SFT, "SFT loss (building the reference)", "NLL per token (nats)", &sftMax, []line{{"sft/loss", "SFT loss", chart.ColorLoss, false}})
+	c.updateJudge(a, set, &dpoMax)
 }
 
 // line is one metric drawn on a chart.

@@ -1,10 +1,6 @@
 package ui
 
-import (
-	"fmt"
-
-	"github.com/vugu/vugu"
-)
+import "fmt"
 
 // LabelPanel shows two answers of the policy and takes a person's pick.
 type LabelPanel struct {
@@ -25,10 +21,4 @@ func (c *LabelPanel) State() string {
 // Count says how many labels were made and how many pairs are labelled.
 func (c *LabelPanel) Count() string {
 	return fmt.Sprintf("%d labels, %d labelled pairs", len(c.App.Label.History), len(c.App.LabelledSet()))
-}
-
-func (c *LabelPanel) keyDown(event vugu.DOMEvent) {
-	if c.App.LabelKey(event.PropString("key")) {
-		event.PreventDefault()
-	}
 }

@@ -39,6 +39,7 @@ type settingsKey struct {
 	imported string
 	workers  string // the workers control's text and error
 	base     string // the base model's state, as the hint says it
+	judge    string // the judge block's example, from the pairs
 }
 
 func (c *SettingsPanel) Build(in *vugu.BuildIn) *vugu.BuildOut {
@@ -47,6 +48,7 @@ func (c *SettingsPanel) Build(in *vugu.BuildIn) *vugu.BuildOut {
 	key.imported = c.ReferenceHint()
 	key.workers = c.App.WorkersText() + "\x00" + c.App.WorkersError()
 	key.base = c.App.StartHint()
+	key.judge = c.App.JudgePlaceholder()
 	return c.memo.build(key, func() *vugu.BuildOut { return c.SettingsView.Build(in) })
 }
 

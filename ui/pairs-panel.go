@@ -74,7 +74,10 @@ func (c *PairsPanel) Selected(row PairRow) string {
 
 func (c *PairsPanel) RowClass(row PairRow) string {
 	class := ""
-	if c.App.IsLabelled(row.Index) {
+	switch {
+	case row.Judged:
+		class = "judged"
+	case c.App.RowLabelled(row):
 		class = "labelled"
 	}
 	if row.Index == c.App.Selected {

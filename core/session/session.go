@@ -14,6 +14,7 @@ import (
 	"dpoplayground/core/dpo"
 	"dpoplayground/core/gpt"
 	"dpoplayground/core/kto"
+	"dpoplayground/core/online"
 	"dpoplayground/core/train"
 )
 
@@ -48,6 +49,12 @@ type Settings struct {
 	// examples or Method is MethodKTO; links made before them read as
 	// TRL's defaults.
 	KTO KTOSettings `json:"kto"`
+	// Judge is the judge of a judged online DPO run (judge.go): "" for
+	// none (offline DPO on the pairs), "shorter", "contains:TEXT" or
+	// "regex:RE"; JudgeEvery is K, a sampling round before DPO steps 1,
+	// K+1, ... (0 reads as 1).
+	Judge      string `json:"judge,omitempty"`
+	JudgeEvery int    `json:"judge_every,omitempty"`
 	train.Config
 }
 
@@ -121,10 +128,11 @@ func (s Settings) trainConfig() (train.Config, error) {
 type Session struct {
 	pairs      []data.Pair
 	tr         *train.Trainer
-	kto        *ktoRun     // the KTO run, when the settings train KTO (tr is nil then)
-	importRef  *gpt.Params // imported reference (RefImported)
-	importInit *gpt.Params // imported initial policy, optional
-	base       *gpt.Params // the base model (StartBase), once given
+	kto        *ktoRun         // the KTO run, when the settings train KTO (tr is nil then)
+	online     *online.Trainer // the judged online run over tr, when the settings have a judge
+	importRef  *gpt.Params     // imported reference (RefImported)
+	importInit *gpt.Params     // imported initial policy, optional
+	base       *gpt.Params     // the base model (StartBase), once given
 }
 
 // New returns an empty session; Configure starts a run.
@@ -150,6 +158,8 @@ type Configured struct {
 	// Desirable those labelled true), "" for DPO.
 	Method    string `json:"method,omitempty"`
 	Desirable int    `json:"desirable,omitempty"`
+	// Judge is the judge of a judged online run ("" for none).
+	Judge string `json:"judge,omitempty"`
 }
 
 // ErrNoRun is returned by requests that need a configured run.
@@ -158,8 +168,12 @@ var ErrNoRun = errors.New("no run: press Train or Reset first")
 // Configure (re)starts a run from settings; nothing of the previous run is kept
 // except imported weights.
 func (s *Session) Configure(st Settings) (Configured, error) {
-	s.tr, s.kto = nil, nil
+	s.tr, s.kto, s.online = nil, nil, nil
 	cfg, err := st.trainConfig()
+	if err != nil {
+		return Configured{}, err
+	}
+	judge, err := st.ParseJudge()
 	if err != nil {
 		return Configured{}, err
 	}
@@ -188,13 +202,18 @@ func (s *Session) Configure(st Settings) (Configured, error) {
 	if err != nil {
 		return Configured{}, err
 	}
-	tr, err := train.New(cfg, ds.Pairs, w)
+	var tr *train.Trainer
+	if judge != nil {
+		tr, err = s.configureOnline(st, cfg, ds, w, judge)
+	} else {
+		tr, err = train.New(cfg, ds.Pairs, w)
+	}
 	if err != nil {
 		return Configured{}, err
 	}
 	s.pairs, s.tr, s.kto = ds.Pairs, tr, nil
 	c := Configured{Pairs: len(ds.Pairs), Truncated: tr.Truncated(), Format: ds.Format,
-		Model: info(tr.Policy()), SFTSteps: cfg.SFTSteps, Steps: cfg.Steps, Phase: string(tr.Phase())}
+		Model: info(tr.Policy()), SFTSteps: cfg.SFTSteps, Steps: cfg.Steps, Phase: string(tr.Phase()), Judge: st.Judge}
 	for _, p := range ds.Pairs {
 		c.Prompts = append(c.Prompts, p.Prompt)
 	}
@@ -206,11 +225,15 @@ func info(p *gpt.Params) ModelInfo { return ModelInfo{Config: p.Cfg, Params: p.C
 // StepEvent is one step's metrics under TRL's names (as `dpo train -json`
 // prints them), the implicit rewards of the batch's pairs, and whether the run
 // is finished. A KTO run's step is in KTO (its examples' rewards in
-// KTO.Examples); Metrics then has only the phase, step and epoch.
+// KTO.Examples); Metrics then has only the phase, step and epoch. A
+// judged run's step after a sampling round has the round's metrics in
+// Online (TRL's Online DPO names) and the pairs it added in Judged.
 type StepEvent struct {
 	Metrics train.StepResult   `json:"metrics"`
 	Pairs   []train.PairReward `json:"pairs"`
 	KTO     *kto.StepResult    `json:"kto,omitempty"`
+	Online  *online.Metrics    `json:"online,omitempty"`
+	Judged  []data.Pair        `json:"judged,omitempty"`
 	Done    bool               `json:"done"`
 }
 
@@ -218,6 +241,9 @@ type StepEvent struct {
 func (s *Session) Step() (StepEvent, error) {
 	if s.kto != nil {
 		return s.stepKTO()
+	}
+	if s.online != nil {
+		return s.stepOnline()
 	}
 	if s.tr == nil {
 		return StepEvent{}, ErrNoRun
@@ -454,6 +480,9 @@ func (s *Session) ShardGrad(j, k int) (train.Shard, []float32, error) {
 	if s.kto != nil {
 		return train.Shard{}, nil, errKTOParallel
 	}
+	if s.online != nil {
+		return train.Shard{}, nil, errJudgeParallel
+	}
 	if s.tr == nil {
 		return train.Shard{}, nil, ErrNoRun
 	}
@@ -468,6 +497,9 @@ func (s *Session) ShardGrad(j, k int) (train.Shard, []float32, error) {
 func (s *Session) ApplyGrad(sum []float32, shards []train.Shard) (StepEvent, error) {
 	if s.kto != nil {
 		return StepEvent{}, errKTOParallel
+	}
+	if s.online != nil {
+		return StepEvent{}, errJudgeParallel
 	}
 	if s.tr == nil {
 		return StepEvent{}, ErrNoRun

@@ -51,6 +51,8 @@ func run() error {
 	h := newHost(renderer.EventEnv())
 	app := ui.NewApp(h, isEmbedPage())
 	h.app = app
+	keys := listenKeys(h)
+	defer keys.Release()
 	root := &ui.Root{App: app, Charts: &ui.Charts{}, RaceCharts: &ui.RaceCharts{}}
 	h.engine = startEngine(workerScript, func(msg protocol.Message) {
 		h.deliver(func() { app.Apply(msg) })

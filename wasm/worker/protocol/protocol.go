@@ -28,6 +28,7 @@ import (
 	"dpoplayground/core/data"
 	"dpoplayground/core/dpo"
 	"dpoplayground/core/kto"
+	"dpoplayground/core/online"
 	"dpoplayground/core/session"
 	"dpoplayground/core/train"
 )
@@ -207,7 +208,11 @@ type Metrics struct {
 	// DPO fields), Examples the batch's per-example rewards.
 	KTO      *kto.Metrics        `json:"kto,omitempty"`
 	Examples []kto.ExampleReward `json:"examples,omitempty"`
-	Done     bool                `json:"done"`
+	// Online are a judged run's sampling round before this step, under
+	// TRL's Online DPO names, and Judged the pairs it added to the run.
+	Online *online.Metrics `json:"online,omitempty"`
+	Judged []data.Pair     `json:"judged,omitempty"`
+	Done   bool            `json:"done"`
 }
 
 // RaceConfigured answers RaceConfigure.

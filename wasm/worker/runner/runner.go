@@ -143,8 +143,8 @@ func (r *Runner) handle(msg protocol.Message, yield func()) {
 			return
 		}
 		r.run = m.Run
-		if c.Method == session.MethodKTO {
-			m.Workers = 1 // KTO runs train on one worker
+		if c.Method == session.MethodKTO || c.Judge != "" {
+			m.Workers = 1 // KTO and judged runs train on one worker
 		}
 		k, err := r.configureHelpers(m, c)
 		r.post(protocol.Configured{Run: m.Run, Configured: c, Workers: k})
@@ -322,6 +322,7 @@ func (r *Runner) step() bool {
 		Run: r.run, Global: r.global, Phase: m.Phase, PhaseStep: m.Step, Epoch: m.Epoch,
 		Millis:  float64(time.Since(start).Microseconds()) / 1000,
 		Metrics: m.Metrics, Pairs: append([]train.PairReward(nil), ev.Pairs...), Done: ev.Done,
+		Online: ev.Online, Judged: ev.Judged,
 	}
 	if k := ev.KTO; k != nil {
 		if k.Phase == train.PhaseSFT {
