@@ -138,6 +138,8 @@ type PairRow struct {
 	Unpaired   bool
 	Completion string
 	Label      bool
+	// Reward is an unpaired example's implicit reward in a KTO run.
+	Reward float64
 }
 
 // Margin is the chosen reward minus the rejected one.
