@@ -4,6 +4,9 @@ package ui
 // train KTO in the page; the worker posts KTO's metrics under TRL's names.
 
 import (
+	"fmt"
+	"math"
+
 	"dpoplayground/core/kto"
 	"dpoplayground/core/session"
 	"dpoplayground/core/train"
@@ -52,3 +55,53 @@ func (a *App) applyExamples(global int, ex []kto.ExampleReward) {
 
 // isTrainPhase says whether a step is a preference step (DPO or KTO).
 func isTrainPhase(p train.Phase) bool { return p == train.PhaseDPO || p == kto.PhaseKTO }
+
+func init() {
+	ktoOf := func(s *session.Settings) *session.KTOSettings {
+		if s.KTO.LossType == "" {
+			s.KTO = session.DefaultKTOSettings()
+		}
+		return &s.KTO
+	}
+	settingFields["kto-loss"] = settingField{"kto-loss",
+		func(s session.Settings) string { return string(ktoOf(&s).LossType) },
+		func(s *session.Settings, text string) error {
+			for _, l := range kto.LossTypes() {
+				if string(l) == text {
+					ktoOf(s).LossType = l
+					return nil
+				}
+			}
+			return fmt.Errorf("choose one of TRL's KTO losses: %v", kto.LossTypes())
+		}}
+	settingFields["desirable-weight"] = floatField("desirable-weight", 0, 100, true, false, func(s *session.Settings) *float64 { return &ktoOf(s).DesirableWeight })
+	settingFields["undesirable-weight"] = floatField("undesirable-weight", 0, 100, true, false, func(s *session.Settings) *float64 { return &ktoOf(s).UndesirableWeight })
+}
+
+// KTORatioHint checks TRL's advice on the weights against the data's
+// counts: λD·#desirable / (λU·#undesirable) should lie in [1, 4/3].
+func (a *App) KTORatioHint() string {
+	d := a.Check.Desirable()
+	u := len(a.Check.Examples) - d
+	k := a.Draft.KTO
+	if k.LossType == "" {
+		k = session.DefaultKTOSettings()
+	}
+	if d == 0 || u == 0 {
+		return fmt.Sprintf("%d desirable and %d undesirable examples: KTO needs both kinds to compare.", d, u)
+	}
+	r := k.DesirableWeight * float64(d) / (k.UndesirableWeight * float64(u))
+	s := fmt.Sprintf("λD·%d desirable / λU·%d undesirable = %.2f; ", d, u, r)
+	switch {
+	case r < 1:
+		return s + fmt.Sprintf("TRL recommends 1 to 4/3: raise λD to about %s.", formatSetting(roundTo(k.UndesirableWeight*float64(u)/float64(d), 3)))
+	case r > 4.0/3:
+		return s + fmt.Sprintf("TRL recommends 1 to 4/3: raise λU to about %s.", formatSetting(roundTo(k.DesirableWeight*float64(d)/float64(u)/(4.0/3), 3)))
+	}
+	return s + "within TRL's recommended 1 to 4/3."
+}
+
+func roundTo(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}

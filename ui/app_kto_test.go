@@ -82,3 +82,47 @@ func TestKTOTrainsUnpairedExamples(t *testing.T) {
 		t.Errorf("DPO charts after KTO: %q, %d cards", ch.Loss.Title, len(ch.Cards()))
 	}
 }
+
+// The KTO settings block replaces the DPO loss menu for unpaired data; its
+// fields refuse bad values with a message, the ratio hint follows the
+// data's counts, and a share link carries the KTO settings.
+func TestKTOSettingsFieldsAndLink(t *testing.T) {
+	a, h := started(t)
+	a.SetPairsText(unpairedText) // 2 desirable, 1 undesirable
+	h.advance(2 * validateDelay)
+	if got := a.KTORatioHint(); !strings.HasPrefix(got, "λD·2 desirable / λU·1 undesirable = 2.00") || !strings.Contains(got, "raise λU to about 1.5") {
+		t.Errorf("ratio hint %q", got)
+	}
+	a.SetField("desirable-weight", "0")
+	if e := a.FieldError("desirable-weight"); e != "must be > 0 and ≤ 100" || a.BlockReason() == "" {
+		t.Errorf("weight 0: error %q, block %q", e, a.BlockReason())
+	}
+	a.SetField("desirable-weight", "0.6")
+	a.SetField("kto-loss", "apo_zero_unpaired")
+	if a.FieldError("desirable-weight") != "" || a.Draft.KTO.DesirableWeight != 0.6 || a.Draft.KTO.LossType != kto.APOZeroUnpaired {
+		t.Errorf("KTO settings %+v, error %q", a.Draft.KTO, a.FieldError("desirable-weight"))
+	}
+	if got := a.KTORatioHint(); !strings.Contains(got, "= 1.20; within TRL's recommended 1 to 4/3") {
+		t.Errorf("ratio hint %q", got)
+	}
+	a.SetField("kto-loss", "sigmoid")
+	if a.FieldError("kto-loss") == "" {
+		t.Errorf("kto-loss sigmoid accepted")
+	}
+	frag, err := BuildFragment(a.Draft, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFragment(frag)
+	if err != nil || f.Settings.KTO != a.Draft.KTO || !f.Settings.IsKTO() {
+		t.Errorf("link's KTO settings %+v, err %v; want %+v", f.Settings.KTO, err, a.Draft.KTO)
+	}
+	root := &Root{App: a, Charts: &Charts{}}
+	env, _ := vugu.NewBuildEnv()
+	text, _ := pageText(t, env, root)
+	for _, want := range []string{"KTO loss", "Desirable weight λD", "Undesirable weight λU", "within TRL's recommended"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
