@@ -48,6 +48,7 @@ func TestKTOInTheBrowser(t *testing.T) {
 	p.Click(t, "#train")
 	waitDone(t, p)
 	des, und := metricFloat(t, p, "rewards/chosen"), metricFloat(t, p, "rewards/rejected")
+	t.Logf("after %d SFT and %d KTO steps: desirable %v, undesirable %v, loss %v, kl %v", e2eSFTSteps, e2eDPOSteps, des, und, metricFloat(t, p, "loss"), metricFloat(t, p, "kl"))
 	if !(des > und) {
 		t.Errorf("desirable reward %v not above undesirable %v", des, und)
 	}
