@@ -62,7 +62,7 @@ func TestKTOTrainsUnpairedExamples(t *testing.T) {
 	root := &Root{App: a, Charts: ch}
 	env, _ := vugu.NewBuildEnv()
 	text, _ := pageText(t, env, root)
-	for _, want := range []string{"reward", formatSigned(-0.5), "desirable", "undesirable", "kl"} {
+	for _, want := range []string{"reward", formatSigned(-0.5), "desirable", "undesirable", "kl", "KTO: thumbs up, thumbs down, no pairs", "reference point"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -109,6 +109,11 @@ func TestKTOSettingsFieldsAndLink(t *testing.T) {
 	if a.FieldError("kto-loss") == "" {
 		t.Errorf("kto-loss sigmoid accepted")
 	}
+	a.SetField("method", session.MethodRLHF)
+	if r := a.BlockReason(); !strings.Contains(r, "RLHF and the race train on pairs") {
+		t.Errorf("RLHF on unpaired data: block %q", r)
+	}
+	a.SetField("method", session.MethodDPO)
 	frag, err := BuildFragment(a.Draft, nil, false)
 	if err != nil {
 		t.Fatal(err)
