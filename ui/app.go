@@ -143,6 +143,8 @@ type PairRow struct {
 	Label      bool
 	// Judged rows are pairs a judge decided in a judged online run.
 	Judged bool
+	// Reward is an unpaired example's implicit reward in a KTO run.
+	Reward float64
 }
 
 // Margin is the chosen reward minus the rejected one.

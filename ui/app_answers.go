@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"dpoplayground/core/kto"
 	"dpoplayground/core/session"
 	"dpoplayground/core/train"
 	"dpoplayground/wasm/worker/protocol"
@@ -29,7 +30,7 @@ func (a *App) Apply(msg protocol.Message) {
 			if r.State == RunConfiguring {
 				r.State = RunReady
 			}
-			a.setPairRows(m.Prompts)
+			a.setRunRows(m.Prompts)
 			a.judgedPairs = nil
 			a.requestDetail(now)
 			a.RequestSamples()
@@ -44,7 +45,8 @@ func (a *App) Apply(msg protocol.Message) {
 			r.startClock(now.Add(-time.Duration(m.Millis * float64(time.Millisecond))))
 		}
 		prevPhase := r.Phase()
-		r.add(StepRow{Global: m.Global, Phase: m.Phase, PhaseStep: m.PhaseStep, Epoch: m.Epoch, Millis: m.Millis, Metrics: m.Metrics})
+		r.add(ktoRow(m))
+		a.applyExamples(m.Global, m.Examples)
 		a.judgedStep(r, m)
 		for _, p := range m.Pairs {
 			if p.Index >= 0 && p.Index < len(a.Pairs) {
@@ -54,6 +56,8 @@ func (a *App) Apply(msg protocol.Message) {
 		}
 		if phase := r.Phase(); phase != prevPhase && phase == "dpo" {
 			a.Notice = "SFT finished: the reference is frozen and DPO starts."
+		} else if phase != prevPhase && phase == string(kto.PhaseKTO) {
+			a.Notice = "SFT finished: the reference is frozen and KTO starts."
 		}
 		if r.State == RunTraining {
 			if a.Sample.Auto && now.Sub(a.Sample.at) >= sampleInterval {
@@ -92,7 +96,7 @@ func (a *App) Apply(msg protocol.Message) {
 		if a.live(m.Run) != nil {
 			for i, row := range m.Rows {
 				if i < len(a.Pairs) {
-					a.Pairs[i].RewardChosen, a.Pairs[i].RewardRejected = row.RewardChosen, row.RewardRejected
+					a.Pairs[i].RewardChosen, a.Pairs[i].RewardRejected, a.Pairs[i].Reward = row.RewardChosen, row.RewardRejected, row.Reward
 					a.Pairs[i].Known, a.Pairs[i].At = a.Live.SFTSteps() < m.Global, m.Global
 				}
 			}

@@ -47,10 +47,10 @@ func (a *App) validateNow() {
 	a.checkRev++
 	a.Check = CheckPairs(a.Draft.Pairs, a.dataContext())
 	switch {
-	case a.Live == nil && a.Check.OK():
-		a.setPairRows(a.Check.Prompts)
 	case a.Live == nil && a.Check.Unpaired:
 		a.setExampleRows(a.Check.Examples)
+	case a.Live == nil && a.Check.OK():
+		a.setPairRows(a.Check.Prompts)
 	}
 }
 

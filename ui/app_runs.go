@@ -16,10 +16,9 @@ func (a *App) BlockReason() string {
 		if a.Check.Empty {
 			return "Add some pairs first."
 		}
-		if a.Check.Unpaired {
-			return "These are unpaired examples (KTO): the page trains DPO on pairs; `dpo train` trains KTO on them."
-		}
 		return "Fix the pairs first."
+	case a.Draft.KTOBlock() != "":
+		return "KTO " + a.Draft.KTOBlock() + "."
 	case a.FieldErrors() || a.workersErr != "":
 		return "Fix the highlighted settings first."
 	case a.RaceMode() && a.Draft.Reference == session.RefImported:
@@ -44,7 +43,7 @@ func (a *App) newRun() *Run {
 	a.runCount++
 	r := &Run{ID: a.nextRun, Number: a.runCount, Settings: a.Draft, Workers: a.DraftWorkers(), State: RunConfiguring}
 	a.Live = r
-	a.setPairRows(a.Check.Prompts)
+	a.setRunRows(a.Check.Prompts)
 	a.Detail = nil
 	a.detail = request{}
 	a.Sample.Result, a.Sample.pending, a.Sample.Err = nil, 0, ""

@@ -11,6 +11,10 @@ import (
 type Charts struct {
 	SFT, Loss, Rewards, Margins, Accuracy, GradNorm, Entropy chart.LineChart
 	judgeCharts
+	// KL is a KTO run's reference point; kto says the live run (or the
+	// next one) trains KTO, whose cards replace DPO's.
+	KL  chart.LineChart
+	kto bool
 }
 
 // ChartCard is one chart with what the page shows around it.
@@ -22,6 +26,16 @@ type ChartCard struct {
 
 // Cards lists the charts in page order: the DPO metrics, then the SFT phase.
 func (c *Charts) Cards() []ChartCard {
+	if c.kto {
+		return []ChartCard{
+			{"loss", &c.Loss, "The KTO loss: λD·(1 − σ(β·(log-ratio − kl))) for desirable examples, λU·(1 − σ(β·(kl − log-ratio))) for undesirable ones; 0.5 per example where the policy equals the reference."},
+			{"rewards", &c.Rewards, "Implicit rewards β·(log π − log π_ref) of the batch's desirable (TRL's rewards/chosen) and undesirable (rewards/rejected) completions."},
+			{"kl", &c.KL, "TRL's kl: the reference point z₀, the batch's mean KL of policy to reference on mismatched prompt–completion pairs (never below 0)."},
+			{"grad-norm", &c.GradNorm, "Size of the gradient before clipping: large while the policy moves fast."},
+			{"entropy", &c.Entropy, "Mean per-token entropy of the policy on the completions (TRL's entropy)."},
+			{"sft", &c.SFT, "Phase 1: supervised fine-tuning on the desirable completions builds the reference π_ref, which KTO then keeps frozen."},
+		}
+	}
 	cards := []ChartCard{
 		{"loss", &c.Loss, "The DPO loss −log σ(β·margin) starts at log 2 ≈ 0.693, where the policy equals the reference."},
 		{"rewards", &c.Rewards, "Implicit rewards β·(log π − log π_ref) of the batch's chosen and rejected answers."},
@@ -82,6 +96,19 @@ func (c *Charts) Update(a *App) {
 			}
 			ch.Series = append(ch.Series, chart.Series{Label: l.label, Color: l.color, Dash: l.dash, Points: pts})
 		}
+	}
+	c.kto = shape.IsKTO()
+	if c.kto {
+		set(&c.Loss, "KTO loss", "loss", &dpoMax, []line{{"loss", "loss", chart.ColorLoss, false}})
+		set(&c.Rewards, "Rewards: desirable and undesirable", "implicit reward (nats)", &dpoMax, []line{
+			{"rewards/chosen", "desirable", chart.ColorChosen, false},
+			{"rewards/rejected", "undesirable", chart.ColorRejected, true},
+		})
+		set(&c.KL, "KL reference point", "kl (nats)", &dpoMax, []line{{"kl", "kl", chart.ColorMargin, false}})
+		set(&c.GradNorm, "Gradient norm", "‖g‖ before clipping", &dpoMax, []line{{"grad_norm", "grad_norm", chart.ColorGradNorm, false}})
+		set(&c.Entropy, "Token entropy", "nats per token", &dpoMax, []line{{"entropy", "entropy", chart.ColorGradNorm, false}})
+		set(&c.SFT, "SFT loss (building the reference)", "NLL per token (nats)", &sftMax, []line{{"sft/loss", "SFT loss", chart.ColorLoss, false}})
+		return
 	}
 	set(&c.Loss, "DPO loss", "loss", &dpoMax, []line{{"loss", "loss", chart.ColorLoss, false}})
 	set(&c.Rewards, "Rewards: chosen and rejected", "implicit reward (nats)", &dpoMax, []line{

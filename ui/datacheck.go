@@ -21,7 +21,7 @@ type DataCheck struct {
 	Other    string
 	// Unpaired is set when the box holds unpaired examples (prompt,
 	// completion, label: what KTO trains on) that read without problems;
-	// Examples are they. The page trains DPO, so they are shown, not trained.
+	// Examples are they. Train trains KTO on them.
 	Unpaired bool
 	Examples []data.Example
 }
@@ -86,7 +86,7 @@ func (c DataCheck) Desirable() int {
 
 // OK says the pairs can be trained on.
 func (c DataCheck) OK() bool {
-	return !c.Empty && len(c.Problems) == 0 && c.Other == "" && c.Pairs > 0
+	return !c.Empty && len(c.Problems) == 0 && c.Other == "" && (c.Pairs > 0 || c.Unpaired && len(c.Examples) > 0)
 }
 
 // FormatLabel names the detected format for people.
@@ -121,7 +121,7 @@ func (c DataCheck) Summary() string {
 		return "No pairs yet: paste some, drop a file or pick an example."
 	case c.Unpaired:
 		d := c.Desirable()
-		return fmt.Sprintf("%s (%d desirable, %d undesirable): KTO's unpaired format; the page trains DPO on pairs, and `dpo train` trains KTO on these",
+		return fmt.Sprintf("%s (%d desirable, %d undesirable): KTO's unpaired format: Train trains KTO on them",
 			plural(len(c.Examples), "unpaired example", "unpaired examples"), d, len(c.Examples)-d)
 	case !c.OK():
 		return plural(len(c.Problems), "problem", "problems") + " to fix before training"

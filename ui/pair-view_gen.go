@@ -101,7 +101,7 @@ func (c *PairView) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgparent.AppendChild(vgn)
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "hint"}}}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(vugu.HTML("Unpaired examples are what KTO trains on: each completion is desirable (label true) or undesirable (false) on its own, without a partner answer. The page trains DPO on pairs; \x3Ccode\x3Edpo train\x3C/code\x3E trains KTO on these."))
+				vgn.SetInnerHTML(vugu.HTML("Unpaired examples are what KTO trains on: each completion is desirable (label true) or undesirable (false) on its own, without a partner answer. Train trains KTO on them; the reward column is each example\x26#39;s implicit reward β·(log π − log π_ref)."))
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n\t"}
 				vgparent.AppendChild(vgn)
 			}

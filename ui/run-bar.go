@@ -79,6 +79,8 @@ func (c *RunBar) Metric(name string) string {
 		return formatMetric(row.RewardsMargins, true)
 	case "rewards/accuracies":
 		return strconv.FormatFloat(row.RewardsAccuracy, 'f', 2, 64)
+	case "kl":
+		return formatMetric(row.KL, true)
 	}
 	return "—"
 }
@@ -131,4 +133,21 @@ func (c *RunBar) RacePhase() string {
 		}
 	}
 	return "idle"
+}
+
+// KTO says the live run (or the next one) trains KTO.
+func (c *RunBar) KTO() bool {
+	if r := c.App.Live; r != nil {
+		return r.IsKTO()
+	}
+	return c.App.Draft.IsKTO()
+}
+
+// Name is a reward readout's name: KTO's desirable and undesirable
+// examples stand where DPO's chosen and rejected answers do.
+func (c *RunBar) Name(which string) string {
+	if !c.KTO() {
+		return which
+	}
+	return map[string]string{"chosen": "desirable", "rejected": "undesirable"}[which]
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"dpoplayground/core/dpo"
+	"dpoplayground/core/kto"
 	"dpoplayground/core/session"
 	"dpoplayground/core/train"
 	"dpoplayground/ui/chart"
@@ -35,6 +36,8 @@ type StepRow struct {
 	Epoch     int
 	Millis    float64
 	dpo.Metrics
+	// KL is a KTO step's reference point (TRL's kl), 0 for DPO steps.
+	KL float64
 }
 
 // Run is one training run: its settings, what the worker said about it and
@@ -115,6 +118,9 @@ func (r *Run) add(row StepRow) {
 	for _, m := range chartMetrics {
 		r.series[m.Key] = append(r.series[m.Key], chart.Point{X: x, Y: m.Value(row.Metrics)})
 	}
+	if row.Phase == kto.PhaseKTO {
+		r.series["kl"] = append(r.series["kl"], chart.Point{X: x, Y: row.KL})
+	}
 }
 
 // Series is the cached line of a metric ("sft/loss" or a chartMetrics key).
@@ -181,7 +187,7 @@ func (r *Run) Remaining() time.Duration {
 // lastDPO returns the last DPO step, if any.
 func (r *Run) lastDPO() (StepRow, bool) {
 	for i := len(r.Rows) - 1; i >= 0; i-- {
-		if r.Rows[i].Phase == train.PhaseDPO {
+		if isTrainPhase(r.Rows[i].Phase) {
 			return r.Rows[i], true
 		}
 	}
@@ -215,6 +221,8 @@ func RunLabel(past, live session.Settings, number int) string {
 			diffs = append(diffs, label)
 		}
 	}
+	add(past.IsKTO() != live.IsKTO(), map[bool]string{true: "KTO", false: "DPO"}[past.IsKTO()])
+	add(past.IsKTO() && live.IsKTO() && past.KTO != live.KTO, ktoLabel(past.KTO))
 	add(past.StartsFromBase() != live.StartsFromBase(), map[bool]string{true: "from base", false: "from random"}[past.StartsFromBase()])
 	add(past.Preset != live.Preset && !past.StartsFromBase(), past.Preset)
 	add(past.Reference != live.Reference, map[string]string{
@@ -278,4 +286,11 @@ func batchLabel(n int) string {
 		return "all"
 	}
 	return strconv.Itoa(n)
+}
+
+func ktoLabel(k session.KTOSettings) string {
+	if k.LossType == "" {
+		k = session.DefaultKTOSettings()
+	}
+	return fmt.Sprintf("%s λD=%s λU=%s", k.LossType, formatSetting(k.DesirableWeight), formatSetting(k.UndesirableWeight))
 }

@@ -13,7 +13,7 @@ const unpairedText = "prompt: What is 2 + 2?\ncompletion: 2 + 2 = 4\nlabel: true
 
 func TestCheckUnpaired(t *testing.T) {
 	c := CheckPairs(unpairedText, 128)
-	if !c.Unpaired || len(c.Examples) != 3 || c.Desirable() != 2 || c.OK() || len(c.ProblemTexts()) != 0 {
+	if !c.Unpaired || len(c.Examples) != 3 || c.Desirable() != 2 || !c.OK() || len(c.ProblemTexts()) != 0 {
 		t.Fatalf("unpaired check: %+v", c)
 	}
 	if f := c.FormatLabel(); f != "prompt/completion/label blocks, unpaired" {
@@ -41,8 +41,8 @@ func TestPageShowsUnpairedExamples(t *testing.T) {
 	if !a.UnpairedRows() || len(a.Pairs) != 3 || a.Pairs[1].Completion != "2 + 2 = 5, trust me!" || a.Pairs[1].Label || !a.Pairs[0].Label {
 		t.Fatalf("rows %+v", a.Pairs)
 	}
-	if r := a.BlockReason(); !strings.Contains(r, "unpaired examples (KTO)") {
-		t.Errorf("block reason %q", r)
+	if r := a.BlockReason(); r != "" {
+		t.Errorf("block reason %q: unpaired examples train KTO", r)
 	}
 	root := &Root{App: a, Charts: &Charts{}}
 	env, _ := vugu.NewBuildEnv()
