@@ -42,14 +42,11 @@ func (s Settings) judgeEvery() int {
 // judge field for a spec the page cannot run (a bad regular expression
 // included; a reward model folder is the CLI's, the page has no files).
 func (s Settings) ParseJudge() (online.Judge, error) {
-	if s.Judge == "" {
-		if s.JudgeEvery < 0 {
-			return nil, fmt.Errorf("judge_every: %d is not a positive number of steps", s.JudgeEvery)
-		}
-		return nil, nil
-	}
 	if s.JudgeEvery < 0 {
 		return nil, fmt.Errorf("judge_every: %d is not a positive number of steps", s.JudgeEvery)
+	}
+	if s.Judge == "" {
+		return nil, nil
 	}
 	kind, _, _ := strings.Cut(s.Judge, ":")
 	switch kind {
