@@ -58,9 +58,7 @@ func isTrainPhase(p train.Phase) bool { return p == train.PhaseDPO || p == kto.P
 
 func init() {
 	ktoOf := func(s *session.Settings) *session.KTOSettings {
-		if s.KTO.LossType == "" {
-			s.KTO = session.DefaultKTOSettings()
-		}
+		s.KTO = s.EffectiveKTO()
 		return &s.KTO
 	}
 	settingFields["kto-loss"] = settingField{"kto-loss",
@@ -83,10 +81,7 @@ func init() {
 func (a *App) KTORatioHint() string {
 	d := a.Check.Desirable()
 	u := len(a.Check.Examples) - d
-	k := a.Draft.KTO
-	if k.LossType == "" {
-		k = session.DefaultKTOSettings()
-	}
+	k := a.Draft.EffectiveKTO()
 	if d == 0 || u == 0 {
 		return fmt.Sprintf("%d desirable and %d undesirable examples: KTO needs both kinds to compare.", d, u)
 	}

@@ -222,7 +222,7 @@ func RunLabel(past, live session.Settings, number int) string {
 		}
 	}
 	add(past.IsKTO() != live.IsKTO(), map[bool]string{true: "KTO", false: "DPO"}[past.IsKTO()])
-	add(past.IsKTO() && live.IsKTO() && past.KTO != live.KTO, ktoLabel(past.KTO))
+	add(past.IsKTO() && live.IsKTO() && past.KTO != live.KTO, ktoLabel(past.EffectiveKTO()))
 	add(past.StartsFromBase() != live.StartsFromBase(), map[bool]string{true: "from base", false: "from random"}[past.StartsFromBase()])
 	add(past.Preset != live.Preset && !past.StartsFromBase(), past.Preset)
 	add(past.Reference != live.Reference, map[string]string{
@@ -289,8 +289,5 @@ func batchLabel(n int) string {
 }
 
 func ktoLabel(k session.KTOSettings) string {
-	if k.LossType == "" {
-		k = session.DefaultKTOSettings()
-	}
 	return fmt.Sprintf("%s λD=%s λU=%s", k.LossType, formatSetting(k.DesirableWeight), formatSetting(k.UndesirableWeight))
 }

@@ -33,9 +33,9 @@ func DefaultKTOSettings() KTOSettings {
 	return KTOSettings{LossType: l.Type, DesirableWeight: l.DesirableWeight, UndesirableWeight: l.UndesirableWeight}
 }
 
-// ktoSettings are s.KTO, or the defaults when unset (LossType "": settings
+// EffectiveKTO is s.KTO, or the defaults when unset (LossType "": settings
 // made before KTO existed).
-func (s Settings) ktoSettings() KTOSettings {
+func (s Settings) EffectiveKTO() KTOSettings {
 	if s.KTO.LossType == "" {
 		return DefaultKTOSettings()
 	}
@@ -75,7 +75,7 @@ func (s Settings) KTOConfig() (kto.Config, error) {
 	if err != nil {
 		return kto.Config{}, err
 	}
-	k := s.ktoSettings()
+	k := s.EffectiveKTO()
 	cfg := kto.Config{Preset: c.Preset, Seed: c.Seed, SFTSteps: c.SFTSteps, SFTLR: c.SFTLR, Steps: c.Steps,
 		Loss: kto.Loss{Type: k.LossType, Beta: c.Beta, DesirableWeight: k.DesirableWeight, UndesirableWeight: k.UndesirableWeight},
 		LR:   c.LR, BatchSize: c.BatchSize, Warmup: c.Warmup, Schedule: c.Schedule, WeightDecay: c.WeightDecay, Clip: c.Clip}

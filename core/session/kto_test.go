@@ -113,7 +113,7 @@ func TestKTOOnPairsAndOldLinks(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"pairs":"x","reference":"sft-chosen"}`), &old); err != nil {
 		t.Fatal(err)
 	}
-	if k := old.ktoSettings(); k != DefaultKTOSettings() {
+	if k := old.EffectiveKTO(); k != DefaultKTOSettings() {
 		t.Errorf("old link's KTO settings %+v", k)
 	}
 }
