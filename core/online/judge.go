@@ -4,6 +4,7 @@
 package online
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -126,6 +127,8 @@ func (j Regex) Score(_, c string) (float64, error) {
 func (j Regex) Judge(p, a, b string) (int, bool, error) { return byScore(j, p, a, b) }
 func (j Regex) String() string                          { return "regex:" + j.Re.String() }
 
+var errNoRewardModel = errors.New("no reward model to score with")
+
 // RewardModel prefers the completion its reward model scores higher.
 type RewardModel struct {
 	Dir   string
@@ -133,6 +136,9 @@ type RewardModel struct {
 }
 
 func (j *RewardModel) Score(p, c string) (float64, error) {
+	if j.Model == nil {
+		return 0, errNoRewardModel
+	}
 	return j.Model.Score([]byte(p), []byte(c))
 }
 func (j *RewardModel) Judge(p, a, b string) (int, bool, error) { return byScore(j, p, a, b) }

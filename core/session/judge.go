@@ -16,7 +16,7 @@ import (
 )
 
 // The judges the page offers (Settings.Judge is "" or one of these, with
-// its argument after the colon).
+// its argument after the colon; JudgeRewardModel, judge_rm.go, takes none).
 const (
 	JudgeShorter  = "shorter"
 	JudgeContains = "contains"
@@ -41,6 +41,8 @@ func (s Settings) judgeEvery() int {
 // ParseJudge reads the settings' judge: nil for none, an error naming the
 // judge field for a spec the page cannot run (a bad regular expression
 // included; a reward model folder is the CLI's, the page has no files).
+// The rm judge's model is nil until the run's reward phase has trained it
+// (judge_rm.go).
 func (s Settings) ParseJudge() (online.Judge, error) {
 	if s.JudgeEvery < 0 {
 		return nil, fmt.Errorf("judge_every: %d is not a positive number of steps", s.JudgeEvery)
@@ -49,14 +51,23 @@ func (s Settings) ParseJudge() (online.Judge, error) {
 		return nil, nil
 	}
 	kind, _, _ := strings.Cut(s.Judge, ":")
-	switch kind {
-	case JudgeShorter, JudgeContains, JudgeRegex:
+	switch {
+	case s.Judge == JudgeRewardModel:
+	case kind == JudgeRewardModel:
+		return nil, fmt.Errorf("judge: %q: the page trains its own reward model on the pairs, as rm (a saved model's folder, rm:FOLDER, is the CLI's)", s.Judge)
+	case kind == JudgeShorter, kind == JudgeContains, kind == JudgeRegex:
 	default:
-		return nil, fmt.Errorf("judge: %q is not shorter, contains:TEXT or regex:RE", s.Judge)
+		return nil, fmt.Errorf("judge: %q is not shorter, contains:TEXT, regex:RE or rm", s.Judge)
 	}
 	m, _ := s.MethodOf()
 	if m != MethodDPO || s.IsKTO() {
 		return nil, fmt.Errorf("judge: judged online runs train DPO on pairs; choose the DPO method and paired data, or no judge")
+	}
+	if s.Judge == JudgeRewardModel {
+		if _, err := s.RLHFConfig(); err != nil {
+			return nil, err
+		}
+		return &pageRM{}, nil
 	}
 	j, err := online.ParseJudge(s.Judge)
 	if err != nil {
@@ -75,6 +86,12 @@ func (s Settings) onlineConfig() online.Config {
 
 // configureOnline starts a judged online DPO run of pairs with weights w.
 func (s *Session) configureOnline(st Settings, cfg train.Config, ds *data.Dataset, w train.Weights, j online.Judge) (*train.Trainer, error) {
+	if rm, ok := j.(*pageRM); ok {
+		var err error
+		if s.rm, err = newRMJudge(st, rm); err != nil {
+			return nil, err
+		}
+	}
 	on, err := online.New(cfg, st.onlineConfig(), ds.Pairs, w, j)
 	if err != nil {
 		return nil, err
@@ -86,6 +103,9 @@ func (s *Session) configureOnline(st Settings, cfg train.Config, ds *data.Datase
 // stepOnline runs the next step of a judged run, a sampling round first
 // when one is due; the round's decided pairs join the session's pairs.
 func (s *Session) stepOnline() (StepEvent, error) {
+	if s.rm.training(s.tr) {
+		return s.rm.step(s.tr, s.pairs)
+	}
 	n := len(s.online.Judged())
 	r, err := s.online.Step()
 	if err != nil {

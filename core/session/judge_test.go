@@ -120,8 +120,8 @@ func TestJudgeSettingErrors(t *testing.T) {
 	}{
 		{"regex:(7 + 8", 1, "", `judge: judge regex:(7 + 8: bad regular expression "(7 + 8"`},
 		{"contains:", 1, "", "judge: judge \"contains:\": contains needs a text"},
-		{"rm:models/rm", 1, "", "judge: \"rm:models/rm\" is not shorter, contains:TEXT or regex:RE"},
-		{"longer", 1, "", "judge: \"longer\" is not"},
+		{"rm:models/rm", 1, "", "judge: \"rm:models/rm\": the page trains its own reward model"},
+		{"longer", 1, "", "judge: \"longer\" is not shorter, contains:TEXT, regex:RE or rm"},
 		{"shorter", -2, "", "judge_every: -2"},
 		{"shorter", 1, MethodRace, "judge: judged online runs train DPO"},
 		{"shorter", 1, MethodKTO, "judge: judged online runs train DPO"},

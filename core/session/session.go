@@ -15,6 +15,7 @@ import (
 	"dpoplayground/core/gpt"
 	"dpoplayground/core/kto"
 	"dpoplayground/core/online"
+	"dpoplayground/core/reward"
 	"dpoplayground/core/train"
 )
 
@@ -130,6 +131,7 @@ type Session struct {
 	tr         *train.Trainer
 	kto        *ktoRun         // the KTO run, when the settings train KTO (tr is nil then)
 	online     *online.Trainer // the judged online run over tr, when the settings have a judge
+	rm         *rmJudge        // the reward phase of a run judged by its own reward model
 	importRef  *gpt.Params     // imported reference (RefImported)
 	importInit *gpt.Params     // imported initial policy, optional
 	base       *gpt.Params     // the base model (StartBase), once given
@@ -158,8 +160,10 @@ type Configured struct {
 	// Desirable those labelled true), "" for DPO.
 	Method    string `json:"method,omitempty"`
 	Desirable int    `json:"desirable,omitempty"`
-	// Judge is the judge of a judged online run ("" for none).
-	Judge string `json:"judge,omitempty"`
+	// Judge is the judge of a judged online run ("" for none);
+	// RewardSteps the reward phase's steps of one judged by JudgeRewardModel.
+	Judge       string `json:"judge,omitempty"`
+	RewardSteps int    `json:"reward_steps,omitempty"`
 }
 
 // ErrNoRun is returned by requests that need a configured run.
@@ -168,7 +172,7 @@ var ErrNoRun = errors.New("no run: press Train or Reset first")
 // Configure (re)starts a run from settings; nothing of the previous run is kept
 // except imported weights.
 func (s *Session) Configure(st Settings) (Configured, error) {
-	s.tr, s.kto, s.online = nil, nil, nil
+	s.tr, s.kto, s.online, s.rm = nil, nil, nil, nil
 	cfg, err := st.trainConfig()
 	if err != nil {
 		return Configured{}, err
@@ -214,6 +218,9 @@ func (s *Session) Configure(st Settings) (Configured, error) {
 	s.pairs, s.tr, s.kto = ds.Pairs, tr, nil
 	c := Configured{Pairs: len(ds.Pairs), Truncated: tr.Truncated(), Format: ds.Format,
 		Model: info(tr.Policy()), SFTSteps: cfg.SFTSteps, Steps: cfg.Steps, Phase: string(tr.Phase()), Judge: st.Judge}
+	if s.rm != nil {
+		c.RewardSteps = s.rm.Steps()
+	}
 	for _, p := range ds.Pairs {
 		c.Prompts = append(c.Prompts, p.Prompt)
 	}
@@ -227,13 +234,15 @@ func info(p *gpt.Params) ModelInfo { return ModelInfo{Config: p.Cfg, Params: p.C
 // is finished. A KTO run's step is in KTO (its examples' rewards in
 // KTO.Examples); Metrics then has only the phase, step and epoch. A
 // judged run's step after a sampling round has the round's metrics in
-// Online (TRL's Online DPO names) and the pairs it added in Judged.
+// Online (TRL's Online DPO names) and the pairs it added in Judged; a
+// step of the reward phase (PhaseReward) has the reward model's in Reward.
 type StepEvent struct {
 	Metrics train.StepResult   `json:"metrics"`
 	Pairs   []train.PairReward `json:"pairs"`
 	KTO     *kto.StepResult    `json:"kto,omitempty"`
 	Online  *online.Metrics    `json:"online,omitempty"`
 	Judged  []data.Pair        `json:"judged,omitempty"`
+	Reward  *reward.StepResult `json:"reward,omitempty"`
 	Done    bool               `json:"done"`
 }
 
@@ -262,6 +271,9 @@ func (s *Session) Phase() string {
 	}
 	if s.tr == nil {
 		return "idle"
+	}
+	if s.rm.training(s.tr) {
+		return string(PhaseReward)
 	}
 	return string(s.tr.Phase())
 }
