@@ -82,3 +82,46 @@ func TestJudgedOnlineRunInTheBrowser(t *testing.T) {
 	shot(t, p, "judge.png")
 	p.RequireNoErrors(t)
 }
+
+// The reward-model judge in the page: after SFT the run's phase badge says
+// reward while a reward model learns the seed pairs (its loss and accuracy
+// charted), then online DPO judges the policy's samples with it: the
+// reward model's mean score of them is charted as objective/scores and the
+// judged pairs join the table.
+func TestRewardModelJudgedRunInTheBrowser(t *testing.T) {
+	srv := StartServer(t)
+	p := NewPage(t)
+	p.SetViewport(t, 1400, 1000)
+	p.Navigate(t, srv.URL)
+	waitReady(t, p)
+	p.Type(t, "#sft-steps", "4")
+	p.Type(t, "#steps", "4")
+	choose(t, p, "#judge", "rm")
+	p.WaitText(t, "#judge-hint", "a reward model learns the pairs", 5*time.Second)
+	if n := Eval[int](t, p, `document.querySelectorAll("#judge-text").length`); n != 0 {
+		t.Error("the reward-model judge shows a text field")
+	}
+	p.Type(t, "#judge-every", "2")
+	p.Click(t, "#train")
+	p.WaitFor(t, "the reward phase", `document.querySelector('[data-metric="phase"]').textContent === "reward"`, trainTimeout)
+	total, _ := strconv.Atoi(Eval[string](t, p, `document.querySelector('[data-metric="total"]').textContent`))
+	waitDone(t, p)
+	rsteps := total - 8
+	if rsteps <= 0 {
+		t.Fatalf("total %d steps: no reward phase counted beside 4 SFT + 4 DPO", total)
+	}
+	p.WaitFor(t, "the reward-model and objective charts", `!!(document.querySelector("#chart-judge-rm-accuracy svg") && document.querySelector("#chart-objective-scores svg"))`, 10*time.Second)
+	acc := latest(t, p, "judge-rm-accuracy", "reward model accuracy")
+	scores := latest(t, p, "objective-scores", "objective/scores")
+	if acc < 0.75 {
+		t.Errorf("the judge's reward model ends at accuracy %v on its batch; want 0.75 or more", acc)
+	}
+	src := p.WaitText(t, "#pair-sources", "judged", 10*time.Second)
+	m := regexp.MustCompile(`(\d+) from the dataset, (\d+) labelled, (\d+) judged`).FindStringSubmatch(src)
+	if m == nil || m[3] == "0" {
+		t.Fatalf("pair sources %q: want judged pairs", src)
+	}
+	t.Logf("%d reward steps; reward model accuracy %v, objective/scores %v, %s", rsteps, acc, scores, src)
+	shot(t, p, "judge-rm.png")
+	p.RequireNoErrors(t)
+}

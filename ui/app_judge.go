@@ -11,7 +11,9 @@ import (
 
 	"dpoplayground/core/data"
 	"dpoplayground/core/online"
+	"dpoplayground/core/reward"
 	"dpoplayground/core/session"
+	"dpoplayground/ui/chart"
 	"dpoplayground/wasm/worker/protocol"
 )
 
@@ -32,6 +34,7 @@ func JudgeOptions() []JudgeOption {
 		{session.JudgeShorter, "The shorter answer"},
 		{session.JudgeContains, "The one containing a text"},
 		{session.JudgeRegex, "The one matching a regular expression"},
+		{session.JudgeRewardModel, "A reward model trained on the pairs"},
 	}
 }
 
@@ -51,7 +54,7 @@ func (a *App) JudgeNeedsText() bool {
 	return k == session.JudgeContains || k == session.JudgeRegex
 }
 
-// SetJudge chooses the judge: "", "shorter", "contains" or "regex".
+// SetJudge chooses the judge: "", "shorter", "contains", "regex" or "rm".
 func (a *App) SetJudge(kind string) {
 	a.texts[judgeKindID] = kind
 	a.applyJudge()
@@ -85,7 +88,7 @@ func (a *App) applyJudge() {
 	spec := ""
 	switch kind {
 	case "":
-	case session.JudgeShorter:
+	case session.JudgeShorter, session.JudgeRewardModel:
 		spec = kind
 	case session.JudgeContains, session.JudgeRegex:
 		if text == "" {
@@ -192,8 +195,43 @@ func (a *App) JudgeHint() string {
 		return round + "the answer containing the text is chosen; when both or neither do, the judge cannot decide and no pair is added."
 	case session.JudgeRegex:
 		return round + "the answer the expression (Go's RE2 syntax) matches is chosen; when both or neither match, no pair is added."
+	case session.JudgeRewardModel:
+		return fmt.Sprintf("After SFT, a reward model learns the pairs (%d steps, as the race's RLHF lane trains it). Then, every %s, the policy answers each prompt twice (temperature 0.9) and the answer the reward model scores higher is chosen. ", a.Draft.RewardSteps(), plural(every, "DPO step", "DPO steps")) +
+			"The reward model is only a proxy of the pairs: watch objective/scores rise while the samples drift."
 	}
 	return "The run trains on the pairs as given: offline preference data, fixed before training."
+}
+
+// addReward records a step of the reward phase of a run judged by its own
+// reward model on the reward model's chart lines.
+func (r *Run) addReward(row StepRow, m *reward.Metrics) {
+	if r.series == nil {
+		r.series = map[string][]chart.Point{}
+	}
+	x := float64(row.PhaseStep)
+	r.series["reward/loss"] = append(r.series["reward/loss"], chart.Point{X: x, Y: m.Loss})
+	r.series["reward/accuracy"] = append(r.series["reward/accuracy"], chart.Point{X: x, Y: m.Accuracy})
+}
+
+// RewardSteps is the number of reward-model steps the run has (a run
+// judged by its own reward model; 0 for any other).
+func (r *Run) RewardSteps() int {
+	if r.Info != nil {
+		return r.Info.RewardSteps
+	}
+	return r.Settings.RewardSteps()
+}
+
+// judgeLabel names a run's judge for faded-run labels.
+func judgeLabel(s session.Settings) string {
+	if !s.Judged() {
+		return "no judge"
+	}
+	l := []rune("judge " + s.Judge)
+	if len(l) > 24 {
+		return string(l[:23]) + "…"
+	}
+	return string(l)
 }
 
 // judgedStep records a judged run's round: its metrics on the run's chart

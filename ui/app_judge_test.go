@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"dpoplayground/core/data"
 	"dpoplayground/core/online"
+	"dpoplayground/core/reward"
 	"dpoplayground/core/session"
 	"dpoplayground/wasm/worker/protocol"
 )
@@ -254,5 +256,87 @@ func TestPageKeysAndLabelPrompt(t *testing.T) {
 	a.SetLabelPrompt("")
 	if a.LabelPrompt() != a.SamplePrompt() {
 		t.Errorf("with no prompt of its own the panel labels %q, not the Samples panel's %q", a.LabelPrompt(), a.SamplePrompt())
+	}
+}
+
+// The reward-model judge: chosen in the judge block (no text), its run
+// counts the reward phase in its steps, the phase's steps draw the judge's
+// reward-model charts (not the DPO ones), the notices follow the phases,
+// and a faded run is named by its judge.
+func TestRewardModelJudgeInThePage(t *testing.T) {
+	a, h := started(t)
+	a.LoadPreset("arithmetic")
+	a.SetJudge(session.JudgeRewardModel)
+	if a.Draft.Judge != "rm" || a.FieldErrors() || a.JudgeNeedsText() {
+		t.Fatalf("rm: draft %q, errors %v, needs text %v", a.Draft.Judge, a.fieldErrs, a.JudgeNeedsText())
+	}
+	rsteps := a.Draft.RewardSteps()
+	if hint := a.JudgeHint(); rsteps == 0 || !strings.Contains(hint, fmt.Sprintf("a reward model learns the pairs (%d steps", rsteps)) {
+		t.Errorf("rm hint %q (reward steps %d)", hint, rsteps)
+	}
+	if tot := (&Run{Settings: a.Draft}).Total(); tot != a.Draft.SFTSteps+rsteps+a.Draft.Steps {
+		t.Errorf("the draft's total %d, want SFT %d + reward %d + DPO %d", tot, a.Draft.SFTSteps, rsteps, a.Draft.Steps)
+	}
+	a.Train()
+	cfg, _ := last[protocol.Configure](h)
+	if cfg.Settings.Judge != "rm" {
+		t.Fatalf("configure sent judge %q", cfg.Settings.Judge)
+	}
+	c := configured(cfg.Run, cfg.Settings)
+	c.Judge, c.RewardSteps = "rm", 3
+	a.Apply(c)
+	sft := cfg.Settings.SFTSteps
+	if a.Live.Total() != sft+3+cfg.Settings.Steps {
+		t.Fatalf("total %d, want %d + 3 + %d", a.Live.Total(), sft, cfg.Settings.Steps)
+	}
+	for g := 1; g <= sft; g++ {
+		a.Apply(step(cfg.Run, g, sft, 0, 0.6, 0))
+	}
+	for k := 1; k <= 3; k++ {
+		m := protocol.Metrics{Run: cfg.Run, Global: sft + k, Phase: session.PhaseReward, PhaseStep: k, Epoch: 1, Millis: 20}
+		m.Reward = &reward.Metrics{Loss: 0.7 - 0.2*float64(k), Accuracy: 0.5 + 0.1*float64(k)}
+		m.Loss = m.Reward.Loss
+		a.Apply(m)
+		if k == 1 && !strings.Contains(a.Notice, "a reward model now learns the pairs") {
+			t.Errorf("notice at the reward phase: %q", a.Notice)
+		}
+	}
+	if a.Live.Phase() != "reward" || (&RunBar{App: a}).Metric("loss") != formatMetric(0.1, true) {
+		t.Errorf("phase %q, loss readout %q", a.Live.Phase(), (&RunBar{App: a}).Metric("loss"))
+	}
+	if got := a.Live.Series("reward/accuracy"); len(got) != 3 || got[2].X != 3 || got[2].Y != 0.8 {
+		t.Errorf("reward/accuracy line %v", got)
+	}
+	if got := a.Live.Series("loss"); len(got) != 0 {
+		t.Errorf("reward steps drew %d points on the DPO loss chart", len(got))
+	}
+	a.Apply(step(cfg.Run, sft+4, sft+3, 0, 0.69, 0.5))
+	if !strings.Contains(a.Notice, "online DPO starts, judged by it") {
+		t.Errorf("notice when DPO starts after the reward phase: %q", a.Notice)
+	}
+	var charts Charts
+	charts.Update(a)
+	cards := charts.Cards()
+	if !hasCard(cards, "judge-rm-loss") || !hasCard(cards, "judge-rm-accuracy") || !hasCard(cards, "objective-scores") {
+		t.Fatal("a reward-model judged run lacks its reward-model or objective charts")
+	}
+	if *charts.RMLoss.XMax != 3 || len(charts.RMAccuracy.Series) != 1 || len(charts.RMAccuracy.Series[0].Points) != 3 {
+		t.Errorf("reward-model charts: x max %v, series %+v", *charts.RMLoss.XMax, charts.RMAccuracy.Series)
+	}
+	if n := len(charts.Loss.Series[len(charts.Loss.Series)-1].Points); n != 1 {
+		t.Errorf("the DPO loss chart has %d points after one DPO step", n)
+	}
+	past := a.Draft
+	live := past
+	live.Judge = ""
+	if l := RunLabel(past, live, 2); l != "judge rm" {
+		t.Errorf("a faded rm-judged run beside an offline one is %q", l)
+	}
+	if l := RunLabel(live, past, 2); l != "no judge" {
+		t.Errorf("a faded offline run beside a judged one is %q", l)
+	}
+	past.Judge = "regex:" + strings.Repeat("(7 \\+ 8 = 15)|", 3)
+	if l := RunLabel(past, live, 2); len([]rune(l)) != 24 || !strings.HasSuffix(l, "…") {
+		t.Errorf("a long judge's label %q", l)
 	}
 }

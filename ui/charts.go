@@ -66,7 +66,7 @@ func (c *Charts) Update(a *App) {
 	if shape == nil {
 		shape = &Run{Settings: a.Draft}
 	}
-	dpoSteps := float64(max(2, shape.Total()-shape.SFTSteps()))
+	dpoSteps := float64(max(2, shape.Total()-shape.SFTSteps()-shape.RewardSteps()))
 	sftSteps := float64(max(2, shape.SFTSteps()))
 	for _, r := range a.Past {
 		dpoSteps = max(dpoSteps, float64(len(r.Series("loss"))))

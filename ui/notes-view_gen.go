@@ -858,7 +858,7 @@ func (c *NotesView) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Judge"}
 							vgparent.AppendChild(vgn)
 						}
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " in the settings: every K DPO steps the current policy answers each prompt twice, the judge (the shorter answer, the one containing a text, the one matching a regular expression) picks the better one, and the pair joins the run, so the loss compares answers the policy writes now. The "}
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " in the settings: every K DPO steps the current policy answers each prompt twice, the judge (the shorter answer, the one containing a text, the one matching a regular expression, or a reward model trained on the pairs) picks the better one, and the pair joins the run, so the loss compares answers the policy writes now. The "}
 						vgparent.AppendChild(vgn)
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "strong", Attr: []vugu.VGAttribute(nil)}
 						vgparent.AppendChild(vgn)
@@ -908,7 +908,17 @@ func (c *NotesView) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "ref"}
 							vgparent.AppendChild(vgn)
 						}
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " per sample (TRL's OnlineDPOTrainer logs both under these names, with objective/rlhf_reward = scores − β·kl). The pair table badges judged and labelled pairs; run once without a judge and once with one to compare the two (the earlier run stays as faded lines). A judge is a proxy too: a regular expression that any answer with \"= 15\" in it passes will teach exactly that, as a reward model can be hacked."}
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " per sample (TRL's OnlineDPOTrainer logs both under these names, with objective/rlhf_reward = scores − β·kl). The pair table badges judged and labelled pairs; run once without a judge and once with one to compare the two (the earlier run stays as faded lines). A judge is a proxy too: a regular expression that any answer with \"= 15\" in it passes will teach exactly that. The reward-model judge shows it best: after SFT a reward model learns the pairs (its loss and accuracy are charted), then judges every round. It orders the pairs it learned, yet on the policy's new answers it rewards what merely looks like them, so objective/scores climbs far faster than the share of right sums: online DPO against a learned judge, the same trade-off as RLHF's PPO against its reward model, and the KL is what keeps it near π"}
+						vgparent.AppendChild(vgn)
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "sub", Attr: []vugu.VGAttribute(nil)}
+						vgparent.AppendChild(vgn)
+						{
+							vgparent := vgn
+							_ = vgparent
+							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "ref"}
+							vgparent.AppendChild(vgn)
+						}
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "."}
 						vgparent.AppendChild(vgn)
 					}
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n\t\t"}

@@ -66,16 +66,13 @@ type Run struct {
 	series map[string][]chart.Point
 }
 
-// Total is the run's number of steps, SFT and DPO.
+// Total is the run's number of steps: SFT, reward model (a run judged by
+// its own reward model) and DPO.
 func (r *Run) Total() int {
 	if r.Info != nil {
-		return r.Info.SFTSteps + r.Info.Steps
+		return r.Info.SFTSteps + r.Info.RewardSteps + r.Info.Steps
 	}
-	st := r.Settings
-	if st.Reference == session.RefImported {
-		return st.Steps
-	}
-	return st.SFTSteps + st.Steps
+	return r.SFTSteps() + r.RewardSteps() + r.Settings.Steps
 }
 
 // Step is the number of steps taken.
@@ -93,7 +90,7 @@ func (r *Run) SFTSteps() int {
 }
 
 // Phase is the data-metric "phase": idle before the first step, then sft,
-// dpo and done.
+// reward (a run judged by its own reward model), dpo or kto, and done.
 func (r *Run) Phase() string {
 	switch {
 	case r == nil || len(r.Rows) == 0:
@@ -112,6 +109,9 @@ func (r *Run) add(row StepRow) {
 	}
 	if row.Phase == train.PhaseSFT {
 		r.series["sft/loss"] = append(r.series["sft/loss"], chart.Point{X: float64(row.PhaseStep), Y: row.Loss})
+		return
+	}
+	if row.Phase == session.PhaseReward { // addReward draws it
 		return
 	}
 	x := float64(row.PhaseStep)
@@ -233,6 +233,8 @@ func RunLabel(past, live session.Settings, number int) string {
 	add(past.LR != live.LR, "lr="+formatSetting(past.LR))
 	add(past.LabelSmoothing != live.LabelSmoothing, "ε="+formatSetting(past.LabelSmoothing))
 	add(past.Pairs != live.Pairs, "other pairs")
+	add(past.Judge != live.Judge, judgeLabel(past))
+	add(past.Judged() && live.Judged() && past.Judge == live.Judge && past.JudgeEvery != live.JudgeEvery, "judge every "+strconv.Itoa(max(past.JudgeEvery, 1)))
 	add(past.BatchSize != live.BatchSize, "batch="+batchLabel(past.BatchSize))
 	add(past.Seed != live.Seed, "seed="+strconv.FormatUint(past.Seed, 10))
 	add(past.SFTSteps != live.SFTSteps, "SFT "+strconv.Itoa(past.SFTSteps))

@@ -49,6 +49,19 @@ func newRMJudge(st Settings, j *pageRM) (*rmJudge, error) {
 	return &rmJudge{cfg: c.Reward, judge: j}, nil
 }
 
+// RewardSteps is the reward phase's length: RLHFConfig's reward steps for
+// a run judged by JudgeRewardModel, 0 for any other.
+func (s Settings) RewardSteps() int {
+	if s.Judge != JudgeRewardModel {
+		return 0
+	}
+	c, err := s.RLHFConfig()
+	if err != nil {
+		return 0
+	}
+	return c.Reward.Steps
+}
+
 // Steps is the reward phase's length.
 func (j *rmJudge) Steps() int { return j.cfg.Steps }
 

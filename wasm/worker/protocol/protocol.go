@@ -29,6 +29,7 @@ import (
 	"dpoplayground/core/dpo"
 	"dpoplayground/core/kto"
 	"dpoplayground/core/online"
+	"dpoplayground/core/reward"
 	"dpoplayground/core/session"
 	"dpoplayground/core/train"
 )
@@ -212,6 +213,11 @@ type Metrics struct {
 	// TRL's Online DPO names, and Judged the pairs it added to the run.
 	Online *online.Metrics `json:"online,omitempty"`
 	Judged []data.Pair     `json:"judged,omitempty"`
+	// Reward are the reward model's metrics (TRL's RewardTrainer names) on
+	// a step of the reward phase of a run judged by its own reward model
+	// (phase "reward"; loss, grad_norm and learning_rate are also in the
+	// DPO fields, as on SFT steps).
+	Reward *reward.Metrics `json:"reward,omitempty"`
 	Done   bool            `json:"done"`
 }
 

@@ -68,3 +68,59 @@ func TestJudgedRunPostsOnlineMetrics(t *testing.T) {
 		t.Errorf("a bad regex: %+v", e)
 	}
 }
+
+// A run judged by its own reward model posts its reward phase between SFT
+// and DPO: a step per reward-model step with the model's metrics (TRL's
+// RewardTrainer names), then DPO steps with the rounds it judged.
+func TestRewardModelJudgedRunPostsRewardPhase(t *testing.T) {
+	h := start(t, false)
+	st := quick(2, 2)
+	st.Judge, st.JudgeEvery = "rm", 1
+	h.send(protocol.Configure{Run: 7, Settings: st})
+	c, _ := waitType[protocol.Configured](h, 0)
+	if c.Judge != "rm" || c.RewardSteps <= 0 {
+		t.Fatalf("configured %+v; want judge rm with reward steps", c)
+	}
+	h.send(protocol.Train{Run: 7})
+	d, di := waitType[protocol.Done](h, 0)
+	if want := c.SFTSteps + c.RewardSteps + c.Steps; d.Global != want {
+		t.Fatalf("done after %d steps, want %d SFT + %d reward + %d DPO", d.Global, c.SFTSteps, c.RewardSteps, c.Steps)
+	}
+	var phases []string
+	rounds := 0
+	for _, m := range h.out[:di] {
+		mm, ok := m.(protocol.Metrics)
+		if !ok {
+			continue
+		}
+		if p := string(mm.Phase); len(phases) == 0 || phases[len(phases)-1] != p {
+			phases = append(phases, p)
+		}
+		if (mm.Phase == "reward") != (mm.Reward != nil) {
+			t.Errorf("step %d (%s): reward metrics %+v", mm.Global, mm.Phase, mm.Reward)
+		}
+		if mm.Reward != nil {
+			if mm.Loss != mm.Reward.Loss || mm.Loss <= 0 {
+				t.Errorf("reward step %d: loss %v, the reward model's %v", mm.PhaseStep, mm.Loss, mm.Reward.Loss)
+			}
+			js, err := protocol.Encode(mm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{`"reward":{"loss"`, `"accuracy"`, `"margin"`} {
+				if !strings.Contains(string(js), k) {
+					t.Errorf("reward step JSON lacks %s: %s", k, js)
+				}
+			}
+		}
+		if mm.Online != nil {
+			rounds++
+			if mm.Online.Scores == 0 {
+				t.Errorf("round %d: objective/scores 0", mm.Online.Round)
+			}
+		}
+	}
+	if strings.Join(phases, ",") != "sft,reward,dpo" || rounds != 2 {
+		t.Fatalf("phases %v with %d rounds; want sft,reward,dpo and 2 rounds", phases, rounds)
+	}
+}

@@ -324,6 +324,11 @@ func (r *Runner) step() bool {
 		Metrics: m.Metrics, Pairs: append([]train.PairReward(nil), ev.Pairs...), Done: ev.Done,
 		Online: ev.Online, Judged: ev.Judged,
 	}
+	if rw := ev.Reward; rw != nil {
+		rm := rw.Metrics
+		msg.Reward = &rm
+		msg.Loss, msg.GradNorm, msg.LearningRate = rm.Loss, rm.GradNorm, rm.LearningRate
+	}
 	if k := ev.KTO; k != nil {
 		if k.Phase == train.PhaseSFT {
 			msg.Loss, msg.GradNorm, msg.LearningRate = k.Loss, k.GradNorm, k.LearningRate
