@@ -62,6 +62,7 @@ func (c *Charts) updateJudge(a *App, set func(*chart.LineChart, string, string, 
 	set(&c.RMLoss, "Judge's reward model: loss", "loss", &rmMax, []line{{"reward/loss", "reward model loss", chart.ColorLoss, false}})
 	set(&c.RMAccuracy, "Judge's reward model: accuracy", "batch pairs ordered right", &rmMax, []line{{"reward/accuracy", "reward model accuracy", chart.ColorAccuracy, false}})
 	c.RMAccuracy.YMin, c.RMAccuracy.YMax = &zero, &one
+	c.RMLoss.XLabel, c.RMAccuracy.XLabel = "reward-model step", "reward-model step"
 }
 
 // addOnline appends a sampling round's metrics, before DPO step x, to the

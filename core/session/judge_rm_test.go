@@ -127,11 +127,12 @@ func TestRewardModelJudgeTakesNoFolder(t *testing.T) {
 // orders the pairs, and the mean reward of the policy's samples
 // (objective/scores) rises round after round while they drift from π_ref.
 // Whether the right sums rise with it is logged, not asserted: a reward
-// model learned from 30 pairs is a proxy (measured: 0.229 → 0.242 here,
-// and lower at other settings), the gap the page's notes explain.
+// model learned from 30 pairs is a proxy (measured: they fall, 0.229 →
+// 0.150, where the regex judge's run at these settings lifts them to
+// 0.329), the gap the page's notes explain.
 func TestRewardModelJudgedRunRaisesScores(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains for about forty seconds")
+		t.Skip("trains for about fifty seconds")
 	}
 	if runtime.GOOS == "js" {
 		t.Skip("reads public/models/base from disk: GOOS=js tests in the browser have no file system")
@@ -151,7 +152,7 @@ func TestRewardModelJudgedRunRaisesScores(t *testing.T) {
 	st := DefaultSettings()
 	st.Pairs = arithmeticText(t)
 	st.Judge, st.JudgeEvery = JudgeRewardModel, 2
-	st.SFTSteps, st.Steps, st.BatchSize, st.Seed, st.LR, st.Beta = 0, 30, 0, 1, 1e-4, 0.1
+	st.SFTSteps, st.Steps, st.BatchSize, st.Seed, st.LR, st.Beta = 0, 30, 0, 1, 3e-4, 0.1
 	if _, err := s.Configure(st); err != nil {
 		t.Fatal(err)
 	}
