@@ -6,6 +6,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -276,11 +277,12 @@ func (a *App) RowLabelled(row PairRow) bool {
 
 // PairSources counts the pair table's rows by where they came from.
 func (a *App) PairSources() (dataset, labelled, judged int) {
-	for _, row := range a.Pairs {
+	marks := a.LabelledSet()
+	for i, row := range a.Pairs { // RowLabelled's count, kept as it goes
 		switch {
 		case row.Judged:
 			judged++
-		case a.RowLabelled(row):
+		case slices.Contains(marks, i-judged+1):
 			labelled++
 		default:
 			dataset++

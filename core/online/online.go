@@ -142,6 +142,9 @@ func (t *Trainer) Done() bool { return t.tr.Done() }
 // the order they joined the dataset.
 func (t *Trainer) Judged() []data.Pair { return append([]data.Pair(nil), t.judged...) }
 
+// NumJudged is len(Judged()), without the copy.
+func (t *Trainer) NumJudged() int { return len(t.judged) }
+
 // Step runs a sampling round when one is due (before DPO steps 1, K+1,
 // ...; none during SFT), then the next step of the run.
 func (t *Trainer) Step() (StepResult, error) {

@@ -106,13 +106,14 @@ func (s *Session) stepOnline() (StepEvent, error) {
 	if s.rm.training(s.tr) {
 		return s.rm.step(s.tr, s.pairs)
 	}
-	n := len(s.online.Judged())
+	n := s.online.NumJudged()
 	r, err := s.online.Step()
 	if err != nil {
 		return StepEvent{}, err
 	}
 	ev := StepEvent{Metrics: r.StepResult, Pairs: r.Pairs, Done: s.tr.Done(), Online: r.Online}
-	if added := s.online.Judged()[n:]; len(added) > 0 {
+	if s.online.NumJudged() > n {
+		added := s.online.Judged()[n:]
 		ev.Judged = added
 		s.pairs = append(s.pairs, added...)
 	}
