@@ -113,6 +113,7 @@ type App struct {
 	saveGen int
 
 	judgeEx     *judgeExamples // the judge block's examples (app_judge.go)
+	parsed      *parsedPairs   // the pairs text, parsed once per text (draftDataset)
 	judgedPairs []data.Pair    // the live run's judged pairs, in the order they joined it
 
 	linkCache struct {

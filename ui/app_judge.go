@@ -128,9 +128,27 @@ func (a *App) SetJudgeEvery(text string) {
 	a.scheduleSave()
 }
 
+// parsedPairs is a pairs text and what data.Parse made of it.
+type parsedPairs struct {
+	text string
+	ds   *data.Dataset
+	err  error
+}
+
+// draftDataset is the draft's pairs text parsed, once per text: the judge
+// block, the Label panel and the pairs export each ask for it.
+func (a *App) draftDataset() (*data.Dataset, error) {
+	if p := a.parsed; p != nil && p.text == a.Draft.Pairs {
+		return p.ds, p.err
+	}
+	ds, err := data.Parse([]byte(a.Draft.Pairs))
+	a.parsed = &parsedPairs{text: a.Draft.Pairs, ds: ds, err: err}
+	return ds, err
+}
+
 // draftPairs are the draft's pairs, nil when they do not parse.
 func (a *App) draftPairs() []data.Pair {
-	ds, err := data.Parse([]byte(a.Draft.Pairs))
+	ds, err := a.draftDataset()
 	if err != nil {
 		return nil
 	}

@@ -96,7 +96,7 @@ func (a *App) LabelPick(pick string) {
 			return
 		}
 		n := len(a.Pairs)
-		if ds, err := data.Parse([]byte(a.Draft.Pairs)); err == nil {
+		if ds, err := a.draftDataset(); err == nil {
 			n = len(ds.Pairs)
 		}
 		a.setPairsKeepMarks(text)
@@ -128,7 +128,7 @@ func (a *App) LabelUndo() {
 		return
 	}
 	marks := a.LabelledSet()
-	ds, err := data.Parse([]byte(a.Draft.Pairs))
+	ds, err := a.draftDataset()
 	if err != nil || len(marks) == 0 || marks[len(marks)-1] != len(ds.Pairs) {
 		return
 	}

@@ -27,12 +27,12 @@ func PairsJSONL(pairs []data.Pair) []byte {
 // ExportPairs downloads the pairs as TRL JSONL (pairs.jsonl): the pairs
 // box's, labelled ones included, then the live run's judged pairs.
 func (a *App) ExportPairs() {
-	ds, err := data.Parse([]byte(a.Draft.Pairs))
+	ds, err := a.draftDataset()
 	if err != nil {
 		a.ExportNote = "The pairs have errors: fix them before exporting."
 		return
 	}
-	pairs := append(ds.Pairs, a.judgedPairs...)
+	pairs := append(ds.Pairs[:len(ds.Pairs):len(ds.Pairs)], a.judgedPairs...) // ds is the cached parse: never append into it
 	a.Host.Download("pairs.jsonl", "application/jsonl", PairsJSONL(pairs))
 	_, l, _ := a.PairSources()
 	a.ExportNote = fmt.Sprintf("Saved pairs.jsonl: %s (%d labelled, %d judged), TRL's prompt/chosen/rejected format.",
