@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"dpoplayground/core/dpo"
 	"dpoplayground/core/kto"
 	"dpoplayground/core/session"
 	"dpoplayground/core/train"
@@ -88,8 +89,17 @@ func TestKTOTrainsUnpairedExamples(t *testing.T) {
 // data's counts, and a share link carries the KTO settings.
 func TestKTOSettingsFieldsAndLink(t *testing.T) {
 	a, h := started(t)
+	a.SetField("loss", "simpo")
+	if !a.LossUses(dpo.ParamSimPOGamma) {
+		t.Fatal("SimPO's γ hidden for pairs")
+	}
 	a.SetPairsText(unpairedText) // 2 desirable, 1 undesirable
 	h.advance(2 * validateDelay)
+	for _, p := range []string{dpo.ParamSimPOGamma, dpo.ParamFDivergence, dpo.ParamUseWeighting, dpo.ParamLDAlpha, dpo.ParamReferenceFree} {
+		if a.LossUses(p) {
+			t.Errorf("the DPO option %s shows for unpaired examples (KTO)", p)
+		}
+	}
 	if got := a.KTORatioHint(); !strings.HasPrefix(got, "λD·2 desirable / λU·1 undesirable = 2.00") || !strings.Contains(got, "raise λU to about 1.5") {
 		t.Errorf("ratio hint %q", got)
 	}

@@ -248,7 +248,12 @@ func (a *App) setSettings(st session.Settings) {
 
 // LossUses says whether some term of the draft's loss takes param (one of
 // dpo's Param names).
-func (a *App) LossUses(param string) bool { return lossParams(a.Draft.Config.Config)[param] }
+//
+// None does for unpaired data: KTO trains it, and the DPO losses' options
+// (SimPO's γ, the f-divergence, WPO, LD, TR-DPO, ...) are not KTO's.
+func (a *App) LossUses(param string) bool {
+	return !a.Draft.IsKTO() && lossParams(a.Draft.Config.Config)[param]
+}
 
 // LossSorts says whether the draft's loss sorts across the batch, which
 // runs on one worker.
