@@ -37,7 +37,8 @@ usage:
   dpo rlhf   -data FILE -out DIR [flags]   SFT, reward model, then PPO; see dpo rlhf -h
   dpo race   -data FILE [flags]            DPO against RLHF from the same π_ref; see dpo race -h
   dpo online -data FILE -judge SPEC [flags]  online DPO: sample two answers, judge, add the pair;
-                                           SPEC: shorter, contains:TEXT, regex:RE or rm:DIR
+                                           SPEC: shorter, contains:TEXT, regex:RE, rm (trained
+                                           on FILE first) or rm:DIR
   dpo bench  [-preset micro] [-json]       speed benchmark; see dpo bench -h
   dpo pretrain -out DIR [flags]            base model on the generated corpus; see dpo pretrain -h
 

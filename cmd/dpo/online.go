@@ -14,7 +14,8 @@ import (
 
 // cmdOnline is online DPO (TRL's OnlineDPOTrainer): every K DPO steps the
 // policy answers each prompt of -data twice, -judge picks the better
-// answer, and the decided pairs join the run.
+// answer, and the decided pairs join the run. With -judge rm the run first
+// trains its own reward model on -data (after SFT, -rm-steps at -rm-lr).
 func cmdOnline(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("online", stderr)
 	dataPath := fs.String("data", "", "preference pairs file: the run's first pairs, and its prompts")
@@ -26,6 +27,9 @@ func cmdOnline(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&oc.Every, "every", oc.Every, "sample, judge and add pairs every K DPO steps")
 	fs.Float64Var(&oc.Temperature, "temperature", oc.Temperature, "sampling temperature")
 	fs.IntVar(&oc.MaxTokens, "max-tokens", oc.MaxTokens, "new tokens per sample")
+	fs.IntVar(&oc.Reward.Steps, "rm-steps", oc.Reward.Steps, "with -judge rm: reward-model steps after SFT")
+	fs.Float64Var(&oc.Reward.LR, "rm-lr", oc.Reward.LR, "with -judge rm: the reward model's learning rate")
+	rmOut := fs.String("rm-out", "", "with -judge rm: folder to write the trained reward model into (optional)")
 	var tf trainFlags
 	tf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -52,7 +56,10 @@ func cmdOnline(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	oc.Seed = tf.cfg.Seed
+	oc.Seed, oc.Reward.Seed = tf.cfg.Seed, tf.cfg.Seed
+	if *rmOut != "" && *judgeSpec != "rm" {
+		return fmt.Errorf("-rm-out: only -judge rm trains a reward model")
+	}
 	tr, err := online.New(tf.cfg, oc, pairs, w, judge)
 	if err != nil {
 		return err
@@ -65,6 +72,8 @@ func cmdOnline(args []string, stdout, stderr io.Writer) error {
 	}
 	enc := json.NewEncoder(stdout)
 	prog := newProgress(stderr, cfg.SFTSteps, cfg.Steps)
+	prog.total += tr.RewardSteps()
+	prog.phaseSteps[online.PhaseReward] = tr.RewardSteps()
 	var first, last *online.Metrics
 	var lastStep train.StepResult
 	for !tr.Done() {
@@ -83,11 +92,14 @@ func cmdOnline(args []string, stdout, stderr io.Writer) error {
 			}
 			last = r.Online
 		}
-		if *asJSON {
+		switch {
+		case *asJSON:
 			if err := enc.Encode(r); err != nil {
 				return err
 			}
-		} else {
+		case r.Reward != nil:
+			prog.draw(online.PhaseReward, r.Reward.Step, r.Reward.Loss, fmt.Sprintf("  accuracy %.2f  margin %.3f", r.Reward.Accuracy, r.Reward.Margin))
+		default:
 			prog.update(r.StepResult)
 		}
 	}
@@ -97,6 +109,11 @@ func cmdOnline(args []string, stdout, stderr io.Writer) error {
 	}
 	if *outDir != "" {
 		if err := tr.Train().Policy().SaveDir(*outDir); err != nil {
+			return err
+		}
+	}
+	if *rmOut != "" && tr.RewardModel() != nil {
+		if err := tr.RewardModel().SaveDir(*rmOut); err != nil {
 			return err
 		}
 	}
@@ -112,6 +129,9 @@ func cmdOnline(args []string, stdout, stderr io.Writer) error {
 		}
 		if *outDir != "" {
 			fmt.Fprintf(stdout, "wrote %s/model.safetensors and %s/config.json\n", *outDir, *outDir)
+		}
+		if *rmOut != "" && tr.RewardModel() != nil {
+			fmt.Fprintf(stdout, "wrote the reward model to %s\n", *rmOut)
 		}
 	}
 	return nil

@@ -101,6 +101,42 @@ func TestOnlineText(t *testing.T) {
 	}
 }
 
+// -judge rm trains a reward model on -data after SFT: its steps print as
+// phase reward with TRL's RewardTrainer names, then DPO judged by it, and
+// -rm-out saves the model, which dpo reward -score reads.
+func TestOnlineTrainsItsRewardModel(t *testing.T) {
+	file := arithmeticFile(t, 6)
+	dir := t.TempDir()
+	rmDir := filepath.Join(dir, "rm")
+	out, _ := runOK(t, "online", "-data", file, "-judge", "rm", "-rm-steps", "4", "-rm-out", rmDir, "-preset", "nano",
+		"-sft-steps", "2", "-steps", "2", "-every", "1", "-max-tokens", "12", "-json")
+	var phases []string
+	for i, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %d: %v: %s", i+1, err, l)
+		}
+		phases = append(phases, m["phase"].(string))
+		if m["phase"] == "reward" {
+			for _, k := range []string{"loss", "accuracy", "margin", "learning_rate"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("reward line %d lacks %s: %s", i+1, k, l)
+				}
+			}
+		}
+		if _, ok := m["objective/scores"]; ok && m["phase"] != "dpo" {
+			t.Errorf("line %d: a round in phase %v", i+1, m["phase"])
+		}
+	}
+	if got := strings.Join(phases, ","); got != "sft,sft,reward,reward,reward,reward,dpo,dpo" {
+		t.Fatalf("phases %s", got)
+	}
+	score, _ := runOK(t, "reward", "-score", "-model", rmDir, "-prompt", "What is 7 + 8?\n", "-completion", "7 + 8 = 15")
+	if strings.TrimSpace(score) == "" {
+		t.Error("dpo reward -score printed nothing for the saved reward model")
+	}
+}
+
 func TestOnlineErrors(t *testing.T) {
 	file := arithmeticFile(t, 3)
 	for _, c := range []struct {
@@ -117,6 +153,8 @@ func TestOnlineErrors(t *testing.T) {
 		{[]string{"online", "-data", file, "-judge", "shorter", "-max-tokens", "0"}, "max_tokens"},
 		{[]string{"online", "-data", file, "-judge", "shorter", "-preset", "huge"}, `unknown preset "huge"`},
 		{[]string{"online", "-data", file, "-judge", "shorter", "-loss", "nope"}, `unknown loss "nope"`},
+		{[]string{"online", "-data", file, "-judge", "shorter", "-rm-out", "x"}, "-rm-out: only -judge rm"},
+		{[]string{"online", "-data", file, "-judge", "rm", "-rm-lr", "0"}, "learning_rate"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(c.args, &out, &errb); code == 0 {

@@ -25,13 +25,15 @@ type Judge interface {
 }
 
 // The judges ParseJudge knows, for messages and usage texts.
-const JudgeSpecs = "shorter, contains:TEXT, regex:RE or rm:FOLDER"
+const JudgeSpecs = "shorter, contains:TEXT, regex:RE, rm or rm:FOLDER"
 
 // ParseJudge reads a judge spec:
 //
 //	shorter        the shorter completion wins (score: −length in bytes)
 //	contains:TEXT  the completion that contains TEXT wins (score 1 or 0)
 //	regex:RE       the completion that RE matches wins (score 1 or 0)
+//	rm             a reward model the run trains on its pairs (Config.Reward)
+//	               after SFT scores both; the higher wins
 //	rm:FOLDER      the reward model in FOLDER (reward.LoadDir) scores both; the higher wins
 //
 // A judge that cannot tell the two apart (equal lengths, both or neither
@@ -55,6 +57,9 @@ func ParseJudge(spec string) (Judge, error) {
 		}
 		return NewRegex(arg)
 	case "rm":
+		if !hasArg {
+			return &RewardModel{}, nil // trained by the run: New sees its nil Model
+		}
 		if arg == "" {
 			return nil, fmt.Errorf("online: judge %q: rm needs a reward model folder, as rm:FOLDER", spec)
 		}
@@ -129,7 +134,9 @@ func (j Regex) String() string                          { return "regex:" + j.Re
 
 var errNoRewardModel = errors.New("no reward model to score with")
 
-// RewardModel prefers the completion its reward model scores higher.
+// RewardModel prefers the completion its reward model scores higher. Dir
+// is the folder it was loaded from, "" for one the run trains (the judge
+// "rm": Model is nil until the run's reward phase has trained it).
 type RewardModel struct {
 	Dir   string
 	Model *reward.Model
@@ -142,4 +149,9 @@ func (j *RewardModel) Score(p, c string) (float64, error) {
 	return j.Model.Score([]byte(p), []byte(c))
 }
 func (j *RewardModel) Judge(p, a, b string) (int, bool, error) { return byScore(j, p, a, b) }
-func (j *RewardModel) String() string                          { return "rm:" + j.Dir }
+func (j *RewardModel) String() string {
+	if j.Dir == "" {
+		return "rm"
+	}
+	return "rm:" + j.Dir
+}

@@ -7,6 +7,7 @@ import (
 	"dpoplayground/core/data"
 	"dpoplayground/core/gpt"
 	"dpoplayground/core/ppo"
+	"dpoplayground/core/reward"
 	"dpoplayground/core/train"
 )
 
@@ -20,11 +21,15 @@ type Config struct {
 	// Prompts are the prompts sampled each round; nil means the dataset's
 	// distinct prompts, in order of first appearance.
 	Prompts []string `json:"prompts,omitempty"`
+	// Reward is the reward phase of a run whose judge is a reward model it
+	// trains (the judge "rm", reward.go); other judges ignore it.
+	Reward reward.Config `json:"reward"`
 }
 
-// DefaultConfig samples before every DPO step at TRL's temperature 0.9.
+// DefaultConfig samples before every DPO step at TRL's temperature 0.9;
+// a reward model to train has core/reward's defaults.
 func DefaultConfig() Config {
-	return Config{Every: 1, Temperature: 0.9, MaxTokens: 32, Seed: 1}
+	return Config{Every: 1, Temperature: 0.9, MaxTokens: 32, Seed: 1, Reward: reward.DefaultConfig()}
 }
 
 // Validate reports a setting that cannot run, naming it.
@@ -67,14 +72,25 @@ type Metrics struct {
 }
 
 // StepResult is a DPO (or SFT) step's metrics, with the sampling round
-// that ran before it, if one did.
+// that ran before it, if one did. A step of the reward phase (Phase
+// PhaseReward, reward.go) has the reward model's metrics in Reward.
 type StepResult struct {
 	train.StepResult
 	Online *Metrics
+	Reward *reward.StepResult
 }
 
-// MarshalJSON writes the step's metrics, then the round's.
+// MarshalJSON writes the step's metrics, then the round's; a reward step
+// writes its phase, then the reward model's metrics under TRL's
+// RewardTrainer names.
 func (r StepResult) MarshalJSON() ([]byte, error) {
+	if r.Reward != nil {
+		b, err := json.Marshal(r.Reward)
+		if err != nil || len(b) < 3 {
+			return b, err
+		}
+		return append([]byte(`{"phase":"`+string(PhaseReward)+`",`), b[1:]...), nil
+	}
 	b, err := json.Marshal(r.StepResult)
 	if err != nil || r.Online == nil {
 		return b, err
@@ -101,6 +117,8 @@ type Trainer struct {
 
 	refDec *gpt.Decoder
 	lp     []float64
+
+	rm *rewardPhase // the reward phase, when the judge is a reward model to train
 }
 
 // New prepares online DPO: pairs seed the DPO run (train.New's), and
@@ -129,7 +147,14 @@ func New(cfg train.Config, oc Config, pairs []data.Pair, w train.Weights, j Judg
 	if len(prompts) == 0 {
 		return nil, fmt.Errorf("online: no prompts to sample")
 	}
-	return &Trainer{tr: tr, cfg: oc, judge: j, beta: cfg.Beta, prompt: prompts}, nil
+	t := &Trainer{tr: tr, cfg: oc, judge: j, beta: cfg.Beta, prompt: prompts}
+	if rm, ok := j.(*RewardModel); ok && rm.Model == nil {
+		if err := oc.Reward.Validate(); err != nil {
+			return nil, fmt.Errorf("online: %w", err)
+		}
+		t.rm = &rewardPhase{judge: rm, pairs: pairs}
+	}
+	return t, nil
 }
 
 // Train is the DPO run underneath.
@@ -146,8 +171,12 @@ func (t *Trainer) Judged() []data.Pair { return append([]data.Pair(nil), t.judge
 func (t *Trainer) NumJudged() int { return len(t.judged) }
 
 // Step runs a sampling round when one is due (before DPO steps 1, K+1,
-// ...; none during SFT), then the next step of the run.
+// ...; none during SFT), then the next step of the run. With a reward
+// model to train, the reward phase's steps come between SFT and DPO.
 func (t *Trainer) Step() (StepResult, error) {
+	if t.Phase() == PhaseReward {
+		return t.rewardStep()
+	}
 	var r StepResult
 	if t.tr.Phase() == train.PhaseDPO && t.tr.StepInPhase()%t.cfg.Every == 0 {
 		m, err := t.Round()

@@ -42,7 +42,7 @@ func (s Settings) judgeEvery() int {
 // judge field for a spec the page cannot run (a bad regular expression
 // included; a reward model folder is the CLI's, the page has no files).
 // The rm judge's model is nil until the run's reward phase has trained it
-// (judge_rm.go).
+// (core/online's reward phase; judge_rm.go).
 func (s Settings) ParseJudge() (online.Judge, error) {
 	if s.JudgeEvery < 0 {
 		return nil, fmt.Errorf("judge_every: %d is not a positive number of steps", s.JudgeEvery)
@@ -63,12 +63,6 @@ func (s Settings) ParseJudge() (online.Judge, error) {
 	if m != MethodDPO || s.IsKTO() {
 		return nil, fmt.Errorf("judge: judged online runs train DPO on pairs; choose the DPO method and paired data, or no judge")
 	}
-	if s.Judge == JudgeRewardModel {
-		if _, err := s.RLHFConfig(); err != nil {
-			return nil, err
-		}
-		return &pageRM{}, nil
-	}
 	j, err := online.ParseJudge(s.Judge)
 	if err != nil {
 		return nil, fmt.Errorf("judge: %s", strings.TrimPrefix(err.Error(), "online: "))
@@ -77,22 +71,23 @@ func (s Settings) ParseJudge() (online.Judge, error) {
 }
 
 // onlineConfig is the sampling of a judged run: core/online's defaults
-// (TRL's temperature 0.9) with the settings' seed and JudgeEvery.
-func (s Settings) onlineConfig() online.Config {
+// (TRL's temperature 0.9) with the settings' seed and JudgeEvery, and the
+// race's reward model for the rm judge to train.
+func (s Settings) onlineConfig() (online.Config, error) {
 	oc := online.DefaultConfig()
 	oc.Every, oc.MaxTokens, oc.Seed = s.judgeEvery(), judgeSampleTokens, s.Seed
-	return oc
+	rc, err := s.RLHFConfig()
+	oc.Reward = rc.Reward
+	return oc, err
 }
 
 // configureOnline starts a judged online DPO run of pairs with weights w.
 func (s *Session) configureOnline(st Settings, cfg train.Config, ds *data.Dataset, w train.Weights, j online.Judge) (*train.Trainer, error) {
-	if rm, ok := j.(*pageRM); ok {
-		var err error
-		if s.rm, err = newRMJudge(st, rm); err != nil {
-			return nil, err
-		}
+	oc, err := st.onlineConfig()
+	if err != nil {
+		return nil, err
 	}
-	on, err := online.New(cfg, st.onlineConfig(), ds.Pairs, w, j)
+	on, err := online.New(cfg, oc, ds.Pairs, w, j)
 	if err != nil {
 		return nil, err
 	}
@@ -103,15 +98,12 @@ func (s *Session) configureOnline(st Settings, cfg train.Config, ds *data.Datase
 // stepOnline runs the next step of a judged run, a sampling round first
 // when one is due; the round's decided pairs join the session's pairs.
 func (s *Session) stepOnline() (StepEvent, error) {
-	if s.rm.training(s.tr) {
-		return s.rm.step(s.tr, s.pairs)
-	}
 	n := s.online.NumJudged()
 	r, err := s.online.Step()
 	if err != nil {
 		return StepEvent{}, err
 	}
-	ev := StepEvent{Metrics: r.StepResult, Pairs: r.Pairs, Done: s.tr.Done(), Online: r.Online}
+	ev := StepEvent{Metrics: r.StepResult, Pairs: r.Pairs, Done: s.tr.Done(), Online: r.Online, Reward: r.Reward}
 	if s.online.NumJudged() > n {
 		added := s.online.Judged()[n:]
 		ev.Judged = added

@@ -66,7 +66,7 @@ func TestRewardModelJudgedRun(t *testing.T) {
 	if last.Loss >= first.Loss {
 		t.Errorf("reward model loss %.4f at its first step, %.4f at its last: it did not learn", first.Loss, last.Loss)
 	}
-	rm := s.rm.judge.Model
+	rm := s.online.RewardModel()
 	if rm == nil {
 		t.Fatal("no reward model after the reward phase")
 	}
@@ -173,11 +173,11 @@ func TestRewardModelJudgedRunRaisesScores(t *testing.T) {
 	}
 	ordered := 0
 	for _, p := range pairs {
-		rc, err := s.rm.judge.Score(p.Prompt, p.Chosen)
+		rc, err := s.online.RewardModel().Score([]byte(p.Prompt), []byte(p.Chosen))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rr, _ := s.rm.judge.Score(p.Prompt, p.Rejected); rc > rr {
+		if rr, _ := s.online.RewardModel().Score([]byte(p.Prompt), []byte(p.Rejected)); rc > rr {
 			ordered++
 		}
 	}

@@ -131,7 +131,6 @@ type Session struct {
 	tr         *train.Trainer
 	kto        *ktoRun         // the KTO run, when the settings train KTO (tr is nil then)
 	online     *online.Trainer // the judged online run over tr, when the settings have a judge
-	rm         *rmJudge        // the reward phase of a run judged by its own reward model
 	importRef  *gpt.Params     // imported reference (RefImported)
 	importInit *gpt.Params     // imported initial policy, optional
 	base       *gpt.Params     // the base model (StartBase), once given
@@ -172,7 +171,7 @@ var ErrNoRun = errors.New("no run: press Train or Reset first")
 // Configure (re)starts a run from settings; nothing of the previous run is kept
 // except imported weights.
 func (s *Session) Configure(st Settings) (Configured, error) {
-	s.tr, s.kto, s.online, s.rm = nil, nil, nil, nil
+	s.tr, s.kto, s.online = nil, nil, nil
 	cfg, err := st.trainConfig()
 	if err != nil {
 		return Configured{}, err
@@ -218,8 +217,8 @@ func (s *Session) Configure(st Settings) (Configured, error) {
 	s.pairs, s.tr, s.kto = ds.Pairs, tr, nil
 	c := Configured{Pairs: len(ds.Pairs), Truncated: tr.Truncated(), Format: ds.Format,
 		Model: info(tr.Policy()), SFTSteps: cfg.SFTSteps, Steps: cfg.Steps, Phase: string(tr.Phase()), Judge: st.Judge}
-	if s.rm != nil {
-		c.RewardSteps = s.rm.Steps()
+	if s.online != nil {
+		c.RewardSteps = s.online.RewardSteps()
 	}
 	for _, p := range ds.Pairs {
 		c.Prompts = append(c.Prompts, p.Prompt)
@@ -272,8 +271,8 @@ func (s *Session) Phase() string {
 	if s.tr == nil {
 		return "idle"
 	}
-	if s.rm.training(s.tr) {
-		return string(PhaseReward)
+	if s.online != nil {
+		return string(s.online.Phase())
 	}
 	return string(s.tr.Phase())
 }
