@@ -121,6 +121,8 @@ func TestRewardModelJudgedRunInTheBrowser(t *testing.T) {
 	if m == nil || m[3] == "0" {
 		t.Fatalf("pair sources %q: want judged pairs", src)
 	}
+	p.Click(t, "#export-reward-model")
+	p.WaitText(t, "#export-note", "Saved the judge's reward model", 10*time.Second)
 	t.Logf("%d reward steps; reward model accuracy %v, objective/scores %v, %s", rsteps, acc, scores, src)
 	shot(t, p, "judge-rm.png")
 	p.RequireNoErrors(t)

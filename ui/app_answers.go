@@ -126,6 +126,11 @@ func (a *App) Apply(msg protocol.Message) {
 		}
 		a.Host.Download("model.safetensors", "application/octet-stream", m.Weights)
 		a.Host.Download("config.json", "application/json", []byte(m.Config))
+		if m.Which == "reward" {
+			a.ExportNote = fmt.Sprintf("Saved the judge's reward model: model.safetensors (%s) and config.json. Load them with GPT2ForSequenceClassification.from_pretrained(folder), or judge with them: dpo online -judge rm:folder.",
+				formatBytes(len(m.Weights)))
+			return
+		}
 		a.ExportNote = fmt.Sprintf("Saved the %s after step %d: model.safetensors (%s) and config.json. Load them with GPT2LMHeadModel.from_pretrained(folder).",
 			m.Which, a.Live.Step(), formatBytes(len(m.Weights)))
 	case protocol.Imported:

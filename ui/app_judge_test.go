@@ -292,6 +292,9 @@ func TestRewardModelJudgeInThePage(t *testing.T) {
 	for g := 1; g <= sft; g++ {
 		a.Apply(step(cfg.Run, g, sft, 0, 0.6, 0))
 	}
+	if sv := (&ShareView{App: a}); !sv.JudgedByRM() || !sv.NoRewardModel() {
+		t.Errorf("before the reward phase: judged by rm %v, no reward model %v", sv.JudgedByRM(), sv.NoRewardModel())
+	}
 	for k := 1; k <= 3; k++ {
 		m := protocol.Metrics{Run: cfg.Run, Global: sft + k, Phase: session.PhaseReward, PhaseStep: k, Epoch: 1, Millis: 20}
 		m.Reward = &reward.Metrics{Loss: 0.7 - 0.2*float64(k), Accuracy: 0.5 + 0.1*float64(k)}
@@ -300,6 +303,10 @@ func TestRewardModelJudgeInThePage(t *testing.T) {
 		if k == 1 && !strings.Contains(a.Notice, "a reward model now learns the pairs") {
 			t.Errorf("notice at the reward phase: %q", a.Notice)
 		}
+	}
+	sv := &ShareView{App: a}
+	if !sv.JudgedByRM() || sv.NoRewardModel() {
+		t.Errorf("after the reward phase: judged by rm %v, no reward model %v", sv.JudgedByRM(), sv.NoRewardModel())
 	}
 	if a.Live.Phase() != "reward" || (&RunBar{App: a}).Metric("loss") != formatMetric(0.1, true) {
 		t.Errorf("phase %q, loss readout %q", a.Live.Phase(), (&RunBar{App: a}).Metric("loss"))
@@ -313,6 +320,14 @@ func TestRewardModelJudgeInThePage(t *testing.T) {
 	a.Apply(step(cfg.Run, sft+4, sft+3, 0, 0.69, 0.5))
 	if !strings.Contains(a.Notice, "online DPO starts, judged by it") {
 		t.Errorf("notice when DPO starts after the reward phase: %q", a.Notice)
+	}
+	a.ExportModel("reward")
+	if ex, _ := last[protocol.Export](h); ex.Which != "reward" || ex.Run != cfg.Run {
+		t.Errorf("export of the reward model sent %+v", ex)
+	}
+	a.Apply(protocol.Exported{Run: cfg.Run, Which: "reward", Config: "{}", Weights: []byte{1, 2, 3}})
+	if !strings.Contains(a.ExportNote, "GPT2ForSequenceClassification") || !strings.Contains(a.ExportNote, "rm:folder") || h.downloads["model.safetensors"] == nil {
+		t.Errorf("after the reward model's export: note %q", a.ExportNote)
 	}
 	var charts Charts
 	charts.Update(a)

@@ -80,6 +80,7 @@ type SharePanel struct {
 type shareKey struct {
 	link, embed, shareNote, exportNote, importErr, importRole   string
 	tooLong, noRun, noReference, noMetrics, importing, dragging bool
+	judgedByRM, noRewardModel                                   bool
 	ref, policy                                                 string
 }
 
@@ -90,6 +91,7 @@ func (c *SharePanel) Build(in *vugu.BuildIn) *vugu.BuildOut {
 		importErr: a.ImportErr, importRole: a.ImportRole, tooLong: a.LinkTooLong(),
 		noRun: c.NoRun(), noReference: c.NoReference(), noMetrics: c.NoMetrics(),
 		importing: a.Importing(), dragging: c.Dragging,
+		judgedByRM: c.JudgedByRM(), noRewardModel: c.NoRewardModel(),
 	}
 	if a.ImportedRef != nil {
 		key.ref = c.ImportedText(a.ImportedRef)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/vugu/vugu"
 
+	"dpoplayground/core/session"
 	"dpoplayground/wasm/worker/protocol"
 )
 
@@ -20,6 +21,18 @@ func (c *ShareView) NoRun() bool { return c.App.Live == nil || c.App.Live.Info =
 
 func (c *ShareView) NoReference() bool {
 	return c.NoRun() || c.App.Live.Phase() == "idle" || c.App.Live.Phase() == "sft" && c.App.Live.SFTSteps() > 0
+}
+
+// JudgedByRM says whether the live run is judged by its own reward model,
+// which can then be exported.
+func (c *ShareView) JudgedByRM() bool {
+	return !c.NoRun() && c.App.Live.Settings.Judge == session.JudgeRewardModel
+}
+
+// NoRewardModel says the live run's reward model is not trained yet.
+func (c *ShareView) NoRewardModel() bool {
+	r := c.App.Live
+	return !c.JudgedByRM() || r.Step() < r.SFTSteps()+r.RewardSteps()
 }
 
 func (c *ShareView) NoMetrics() bool { return len(c.App.MetricRows()) == 0 }

@@ -9,7 +9,12 @@ package session
 // The CLI's rm:FOLDER judges with a model saved before; the page has no
 // folders.
 
-import "dpoplayground/core/online"
+import (
+	"fmt"
+
+	"dpoplayground/core/online"
+	"dpoplayground/core/reward"
+)
 
 // JudgeRewardModel is the judge "rm": a reward model the run trains on its
 // pairs before DPO starts.
@@ -30,4 +35,18 @@ func (s Settings) RewardSteps() int {
 		return 0
 	}
 	return c.Reward.Steps
+}
+
+// exportReward is Export("reward"): the reward model a run judged by
+// JudgeRewardModel trained, as GPT2ForSequenceClassification files (the
+// CLI judges with them as rm:FOLDER).
+func (s *Session) exportReward() (configJSON, weights []byte, err error) {
+	var m *reward.Model
+	if s.online != nil {
+		m = s.online.RewardModel()
+	}
+	if m == nil {
+		return nil, nil, fmt.Errorf("export: no reward model: a run judged by its own reward model (judge rm) has one once its reward phase has run")
+	}
+	return m.Marshal()
 }

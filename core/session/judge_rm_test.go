@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"dpoplayground/core/online"
+	"dpoplayground/core/reward"
 	"dpoplayground/core/train"
 )
 
@@ -96,6 +97,20 @@ func TestRewardModelJudgedRun(t *testing.T) {
 	if rounds != 2 || judged == 0 {
 		t.Fatalf("%d rounds, %d judged pairs; want 2 rounds (before DPO steps 1 and 3) and some pairs", rounds, judged)
 	}
+	cj, wj, err := s.Export("reward")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := reward.Load(cj, wj)
+	if err != nil {
+		t.Fatalf("the exported reward model does not load: %v", err)
+	}
+	for _, pr := range s.pairs[:3] {
+		want, _ := rm.Score([]byte(pr.Prompt), []byte(pr.Chosen))
+		if got, _ := back.Score([]byte(pr.Prompt), []byte(pr.Chosen)); got != want {
+			t.Errorf("the exported reward model scores %q %v, the judge %v", pr.Chosen, got, want)
+		}
+	}
 	_, _, again := judgedRun(t, st)
 	for i := range again {
 		again[i].Pairs = evs[i].Pairs // judgedRun copied them too; compare the rest
@@ -116,6 +131,14 @@ func TestRewardModelJudgeTakesNoFolder(t *testing.T) {
 	st.Judge, st.Method = JudgeRewardModel, MethodRace
 	if _, err := New().Configure(st); err == nil || !strings.HasPrefix(err.Error(), "judge: judged online runs train DPO") {
 		t.Fatalf("judge rm in a race: %v", err)
+	}
+	st.Method, st.Judge = MethodDPO, JudgeShorter
+	s := New()
+	if _, err := s.Configure(st); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Export("reward"); err == nil || !strings.Contains(err.Error(), "no reward model") {
+		t.Errorf("Export(reward) of a run judged by shorter: %v", err)
 	}
 	if _, err := (&online.RewardModel{}).Score("1 + 1 =", " 2"); err == nil {
 		t.Fatal("a reward-model judge without a model scored")

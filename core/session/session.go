@@ -431,21 +431,25 @@ func finite(v float64) float64 {
 	return v
 }
 
-// Export returns the config.json and model.safetensors of the policy or the
-// reference ("policy" or "reference"), loadable by transformers.
+// Export returns the config.json and model.safetensors of the policy, the
+// reference or the judge's reward model ("policy", "reference" or
+// "reward"), loadable by transformers (GPT2LMHeadModel, and
+// GPT2ForSequenceClassification for the reward model).
 func (s *Session) Export(which string) (configJSON, weights []byte, err error) {
 	p, ref, ok := s.models()
 	if !ok {
 		return nil, nil, ErrNoRun
 	}
 	switch which {
+	case "reward":
+		return s.exportReward()
 	case "policy":
 	case "reference":
 		if p = ref; p == nil {
 			return nil, nil, fmt.Errorf("the reference does not exist yet: it is built by the SFT phase")
 		}
 	default:
-		return nil, nil, fmt.Errorf("export: %q is not policy or reference", which)
+		return nil, nil, fmt.Errorf("export: %q is not policy, reference or reward", which)
 	}
 	return p.MarshalHF()
 }

@@ -101,8 +101,9 @@ type Evaluate struct {
 	Run int `json:"run"`
 }
 
-// Export asks for the policy's or the reference's weights ("policy" or
-// "reference") as config.json and model.safetensors.
+// Export asks for the policy's, the reference's or the judge's reward
+// model's weights ("policy", "reference" or "reward") as config.json and
+// model.safetensors.
 type Export struct {
 	Run   int    `json:"run"`
 	Which string `json:"which"`
