@@ -45,11 +45,7 @@ func (a *App) Apply(msg protocol.Message) {
 			r.startClock(now.Add(-time.Duration(m.Millis * float64(time.Millisecond))))
 		}
 		prevPhase := r.Phase()
-		row := ktoRow(m)
-		r.add(row)
-		if m.Reward != nil {
-			r.addReward(row, m.Reward)
-		}
+		r.add(stepRow(m))
 		a.applyExamples(m.Global, m.Examples)
 		a.judgedStep(r, m)
 		for _, p := range m.Pairs {
@@ -58,14 +54,17 @@ func (a *App) Apply(msg protocol.Message) {
 				row.RewardChosen, row.RewardRejected, row.Known, row.At = p.RewardChosen, p.RewardRejected, true, m.Global
 			}
 		}
-		if phase := r.Phase(); phase != prevPhase && phase == string(session.PhaseReward) {
-			a.Notice = "SFT finished: the reference is frozen, and a reward model now learns the pairs."
-		} else if phase != prevPhase && phase == "dpo" && prevPhase == string(session.PhaseReward) {
-			a.Notice = "The reward model is trained: online DPO starts, judged by it."
-		} else if phase != prevPhase && phase == "dpo" {
-			a.Notice = "SFT finished: the reference is frozen and DPO starts."
-		} else if phase != prevPhase && phase == string(kto.PhaseKTO) {
-			a.Notice = "SFT finished: the reference is frozen and KTO starts."
+		if phase := r.Phase(); phase != prevPhase {
+			switch {
+			case phase == string(session.PhaseReward):
+				a.Notice = "SFT finished: the reference is frozen, and a reward model now learns the pairs."
+			case phase == "dpo" && prevPhase == string(session.PhaseReward):
+				a.Notice = "The reward model is trained: online DPO starts, judged by it."
+			case phase == "dpo":
+				a.Notice = "SFT finished: the reference is frozen and DPO starts."
+			case phase == string(kto.PhaseKTO):
+				a.Notice = "SFT finished: the reference is frozen and KTO starts."
+			}
 		}
 		if r.State == RunTraining {
 			if a.Sample.Auto && now.Sub(a.Sample.at) >= sampleInterval {

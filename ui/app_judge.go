@@ -12,9 +12,7 @@ import (
 
 	"dpoplayground/core/data"
 	"dpoplayground/core/online"
-	"dpoplayground/core/reward"
 	"dpoplayground/core/session"
-	"dpoplayground/ui/chart"
 	"dpoplayground/wasm/worker/protocol"
 )
 
@@ -219,17 +217,6 @@ func (a *App) JudgeHint() string {
 			"The reward model is only a proxy of the pairs: watch objective/scores rise while the samples drift."
 	}
 	return "The run trains on the pairs as given: offline preference data, fixed before training."
-}
-
-// addReward records a step of the reward phase of a run judged by its own
-// reward model on the reward model's chart lines.
-func (r *Run) addReward(row StepRow, m *reward.Metrics) {
-	if r.series == nil {
-		r.series = map[string][]chart.Point{}
-	}
-	x := float64(row.PhaseStep)
-	r.series["reward/loss"] = append(r.series["reward/loss"], chart.Point{X: x, Y: m.Loss})
-	r.series["reward/accuracy"] = append(r.series["reward/accuracy"], chart.Point{X: x, Y: m.Accuracy})
 }
 
 // RewardSteps is the number of reward-model steps the run has (a run

@@ -31,14 +31,19 @@ func (a *App) setRunRows(prompts []string) {
 	a.setPairRows(prompts)
 }
 
-// ktoRow is a KTO step's row: KTO's loss and its desirable (TRL's
-// rewards/chosen) and undesirable (rewards/rejected) rewards in the fields
-// the charts and the run bar read, and kl kept beside them.
-func ktoRow(m protocol.Metrics) StepRow {
+// stepRow is a step as the page keeps it. A KTO step's row has KTO's loss
+// and its desirable (TRL's rewards/chosen) and undesirable
+// (rewards/rejected) rewards in the fields the charts and the run bar
+// read, and kl kept beside them; a reward-phase step's has the reward
+// model's accuracy beside its loss.
+func stepRow(m protocol.Metrics) StepRow {
 	row := StepRow{Global: m.Global, Phase: m.Phase, PhaseStep: m.PhaseStep, Epoch: m.Epoch, Millis: m.Millis, Metrics: m.Metrics}
 	if k := m.KTO; k != nil {
 		row.Loss, row.RewardsChosen, row.RewardsRejected, row.RewardsMargins = k.Loss, k.RewardsChosen, k.RewardsRejected, k.RewardsMargins
 		row.Entropy, row.KL = k.Entropy, k.KL
+	}
+	if rw := m.Reward; rw != nil {
+		row.RMAccuracy = rw.Accuracy
 	}
 	return row
 }

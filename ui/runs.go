@@ -38,6 +38,9 @@ type StepRow struct {
 	dpo.Metrics
 	// KL is a KTO step's reference point (TRL's kl), 0 for DPO steps.
 	KL float64
+	// RMAccuracy is a reward-phase step's reward-model accuracy (the
+	// phase of a run judged by its own reward model; loss is its loss).
+	RMAccuracy float64
 }
 
 // Run is one training run: its settings, what the worker said about it and
@@ -111,7 +114,9 @@ func (r *Run) add(row StepRow) {
 		r.series["sft/loss"] = append(r.series["sft/loss"], chart.Point{X: float64(row.PhaseStep), Y: row.Loss})
 		return
 	}
-	if row.Phase == session.PhaseReward { // addReward draws it
+	if row.Phase == session.PhaseReward {
+		r.series["reward/loss"] = append(r.series["reward/loss"], chart.Point{X: float64(row.PhaseStep), Y: row.Loss})
+		r.series["reward/accuracy"] = append(r.series["reward/accuracy"], chart.Point{X: float64(row.PhaseStep), Y: row.RMAccuracy})
 		return
 	}
 	x := float64(row.PhaseStep)

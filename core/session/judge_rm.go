@@ -24,17 +24,17 @@ const JudgeRewardModel = "rm"
 // after SFT, before DPO.
 const PhaseReward = online.PhaseReward
 
-// RewardSteps is the reward phase's length: RLHFConfig's reward steps for
-// a run judged by JudgeRewardModel, 0 for any other.
+// RewardSteps is the reward phase's length: onlineConfig's reward steps
+// (RLHFConfig's) for a run judged by JudgeRewardModel, 0 for any other.
 func (s Settings) RewardSteps() int {
 	if s.Judge != JudgeRewardModel {
 		return 0
 	}
-	c, err := s.RLHFConfig()
+	oc, err := s.onlineConfig()
 	if err != nil {
 		return 0
 	}
-	return c.Reward.Steps
+	return oc.Reward.Steps
 }
 
 // exportReward is Export("reward"): the reward model a run judged by

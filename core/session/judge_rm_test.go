@@ -1,9 +1,7 @@
 package session
 
 import (
-	"os"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -77,7 +75,6 @@ func TestRewardModelJudgedRun(t *testing.T) {
 			continue
 		}
 		rounds++
-		var sum float64
 		for _, p := range ev.Judged {
 			judged++
 			rch, err := rm.Score([]byte(p.Prompt), []byte(p.Chosen))
@@ -88,7 +85,6 @@ func TestRewardModelJudgedRun(t *testing.T) {
 			if !(rch > rrj) {
 				t.Errorf("judged pair %q: chosen %q scores %.4f, rejected %q %.4f", p.Prompt, p.Chosen, rch, p.Rejected, rrj)
 			}
-			sum += rch + rrj
 		}
 		if ev.Online.Scores == 0 {
 			t.Errorf("round %d: objective/scores is 0: the reward model did not score", ev.Online.Round)
@@ -157,26 +153,12 @@ func TestRewardModelJudgedRunRaisesScores(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for about fifty seconds")
 	}
-	if runtime.GOOS == "js" {
-		t.Skip("reads public/models/base from disk: GOOS=js tests in the browser have no file system")
-	}
-	cfgJSON, err := os.ReadFile("../../public/models/base/config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	weights, err := os.ReadFile("../../public/models/base/model.safetensors")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfgJSON, weights := baseFiles(t)
 	s := New()
 	if _, err := s.Import("base", cfgJSON, weights); err != nil {
 		t.Fatal(err)
 	}
-	st := DefaultSettings()
-	st.Pairs = arithmeticText(t)
-	st.Judge, st.JudgeEvery = JudgeRewardModel, 2
-	st.SFTSteps, st.Steps, st.BatchSize, st.Seed, st.LR, st.Beta = 0, 30, 0, 1, 3e-4, 0.1
-	if _, err := s.Configure(st); err != nil {
+	if _, err := s.Configure(baseJudged(t, JudgeRewardModel)); err != nil {
 		t.Fatal(err)
 	}
 	pairs := append(s.pairs[:0:0], s.pairs...)

@@ -181,6 +181,35 @@ func rightShare(t *testing.T, p *gpt.Params, pairs []data.Pair, n int) float64 {
 	return right / float64(len(pairs)*n)
 }
 
+// baseFiles are the base model's config.json and model.safetensors, read
+// from public/models/base (GOOS=js tests skip: the browser has no files).
+func baseFiles(t *testing.T) (cfgJSON, weights []byte) {
+	t.Helper()
+	if runtime.GOOS == "js" {
+		t.Skip("reads public/models/base from disk: GOOS=js tests in the browser have no file system")
+	}
+	cfgJSON, err := os.ReadFile("../../public/models/base/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights, err = os.ReadFile("../../public/models/base/model.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfgJSON, weights
+}
+
+// baseJudged are the judged runs from the base model the judge tests
+// measure: the arithmetic pairs, no SFT, 30 DPO steps at 3e-4, β 0.1, all
+// pairs per batch, a round every 2 steps.
+func baseJudged(t *testing.T, judge string) Settings {
+	st := DefaultSettings()
+	st.Pairs = arithmeticText(t)
+	st.Judge, st.JudgeEvery = judge, 2
+	st.SFTSteps, st.Steps, st.BatchSize, st.Seed, st.LR, st.Beta = 0, 30, 0, 1, 3e-4, 0.1
+	return st
+}
+
 // A judged run from the base model on the arithmetic pairs, judged by the
 // contains judge on one sum, raises the share of the policy's samples that
 // state it; judged by the regex of every right sum (the page's example),
@@ -189,17 +218,7 @@ func TestJudgedRunRaisesRightSums(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for about half a minute")
 	}
-	if runtime.GOOS == "js" {
-		t.Skip("reads public/models/base from disk: GOOS=js tests in the browser have no file system")
-	}
-	cfgJSON, err := os.ReadFile("../../public/models/base/config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	weights, err := os.ReadFile("../../public/models/base/model.safetensors")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfgJSON, weights := baseFiles(t)
 	text := arithmeticText(t)
 	ds, err := data.Parse([]byte(text))
 	if err != nil {
@@ -219,10 +238,7 @@ func TestJudgedRunRaisesRightSums(t *testing.T) {
 			if _, err := s.Import("base", cfgJSON, weights); err != nil {
 				t.Fatal(err)
 			}
-			st := DefaultSettings()
-			st.Pairs = text
-			st.Judge, st.JudgeEvery = tc.judge, 2
-			st.SFTSteps, st.Steps, st.BatchSize, st.Seed, st.LR, st.Beta = 0, 30, 0, 1, 3e-4, 0.1
+			st := baseJudged(t, tc.judge)
 			if tc.name == "contains" {
 				st.Pairs = `{"prompt": ` + jsonString(tc.pairs[0].Prompt) + `, "chosen": ` + jsonString(tc.pairs[0].Chosen) + `, "rejected": ` + jsonString(tc.pairs[0].Rejected) + "}\n"
 			}
