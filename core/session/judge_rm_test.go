@@ -7,7 +7,6 @@ import (
 
 	"dpoplayground/core/online"
 	"dpoplayground/core/reward"
-	"dpoplayground/core/train"
 )
 
 // A run judged by its own reward model goes SFT → reward → DPO: the reward
@@ -21,23 +20,8 @@ func TestRewardModelJudgedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New()
-	c, err := s.Configure(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Judge != JudgeRewardModel || c.RewardSteps != rc.Reward.Steps || c.RewardSteps == 0 {
-		t.Fatalf("configured judge %q, reward steps %d; want rm and the RLHF lane's %d", c.Judge, c.RewardSteps, rc.Reward.Steps)
-	}
-	var evs []StepEvent
 	var phases []string
-	for {
-		ev, err := s.Step()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev.Pairs = append([]train.PairReward(nil), ev.Pairs...)
-		evs = append(evs, ev)
+	s, c, evs := judgedRun(t, st, func(s *Session, c Configured, ev StepEvent) {
 		if p := string(ev.Metrics.Phase); len(phases) == 0 || phases[len(phases)-1] != p {
 			phases = append(phases, p)
 		}
@@ -51,9 +35,9 @@ func TestRewardModelJudgedRun(t *testing.T) {
 		} else if ev.Reward != nil {
 			t.Errorf("%s step %d carries reward-model metrics", ev.Metrics.Phase, ev.Metrics.Step)
 		}
-		if ev.Done {
-			break
-		}
+	})
+	if c.Judge != JudgeRewardModel || c.RewardSteps != rc.Reward.Steps || c.RewardSteps == 0 {
+		t.Fatalf("configured judge %q, reward steps %d; want rm and the RLHF lane's %d", c.Judge, c.RewardSteps, rc.Reward.Steps)
 	}
 	if want := []string{"sft", "reward", "dpo"}; !reflect.DeepEqual(phases, want) {
 		t.Fatalf("phases %v, want %v", phases, want)
@@ -107,11 +91,7 @@ func TestRewardModelJudgedRun(t *testing.T) {
 			t.Errorf("the exported reward model scores %q %v, the judge %v", pr.Chosen, got, want)
 		}
 	}
-	_, _, again := judgedRun(t, st)
-	for i := range again {
-		again[i].Pairs = evs[i].Pairs // judgedRun copied them too; compare the rest
-	}
-	if !reflect.DeepEqual(evs, again) {
+	if _, _, again := judgedRun(t, st, nil); !reflect.DeepEqual(evs, again) {
 		t.Fatal("two reward-model judged runs with the same settings differ")
 	}
 }

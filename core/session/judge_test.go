@@ -25,8 +25,9 @@ func arithmeticText(t *testing.T) string {
 	return ""
 }
 
-// judgedRun configures st in a fresh session and runs it to the end.
-func judgedRun(t *testing.T, st Settings) (*Session, Configured, []StepEvent) {
+// judgedRun configures st in a fresh session and runs it to the end,
+// calling each (when non-nil) after every step.
+func judgedRun(t *testing.T, st Settings, each func(*Session, Configured, StepEvent)) (*Session, Configured, []StepEvent) {
 	t.Helper()
 	s := New()
 	c, err := s.Configure(st)
@@ -41,6 +42,9 @@ func judgedRun(t *testing.T, st Settings) (*Session, Configured, []StepEvent) {
 		}
 		ev.Pairs = append([]train.PairReward(nil), ev.Pairs...)
 		evs = append(evs, ev)
+		if each != nil {
+			each(s, c, ev)
+		}
 		if ev.Done {
 			return s, c, evs
 		}
@@ -53,8 +57,8 @@ func TestJudgedRunDeterministic(t *testing.T) {
 	st := quick()
 	st.Pairs = arithmeticText(t)
 	st.Judge, st.JudgeEvery, st.SFTSteps, st.Steps, st.BatchSize = "shorter", 2, 2, 5, 8
-	s1, c, e1 := judgedRun(t, st)
-	_, _, e2 := judgedRun(t, st)
+	s1, c, e1 := judgedRun(t, st, nil)
+	_, _, e2 := judgedRun(t, st, nil)
 	if !reflect.DeepEqual(e1, e2) {
 		t.Fatal("two judged runs with the same settings differ")
 	}
@@ -102,7 +106,7 @@ func TestJudgedRunDeterministic(t *testing.T) {
 		t.Error("a judged run took a data-parallel step")
 	}
 	st.Judge = ""
-	_, _, plain := judgedRun(t, st)
+	_, _, plain := judgedRun(t, st, nil)
 	for _, ev := range plain {
 		if ev.Online != nil || ev.Judged != nil {
 			t.Fatal("a run without a judge sampled")
