@@ -97,30 +97,29 @@ func (c *Charts) Update(a *App) {
 			ch.Series = append(ch.Series, chart.Series{Label: l.label, Color: l.color, Dash: l.dash, Points: pts})
 		}
 	}
+	// KTO's charts are DPO's with its names (desirable and undesirable
+	// completions for chosen and rejected answers) and its kl in place of
+	// the margin and accuracy.
 	c.kto = shape.IsKTO()
+	method, chosen, rejected := "DPO", "chosen", "rejected"
 	if c.kto {
-		set(&c.Loss, "KTO loss", "loss", &dpoMax, []line{{"loss", "loss", chart.ColorLoss, false}})
-		set(&c.Rewards, "Rewards: desirable and undesirable", "implicit reward (nats)", &dpoMax, []line{
-			{"rewards/chosen", "desirable", chart.ColorChosen, false},
-			{"rewards/rejected", "undesirable", chart.ColorRejected, true},
-		})
-		set(&c.KL, "KL reference point", "kl (nats)", &dpoMax, []line{{"kl", "kl", chart.ColorMargin, false}})
-		set(&c.GradNorm, "Gradient norm", "‖g‖ before clipping", &dpoMax, []line{{"grad_norm", "grad_norm", chart.ColorGradNorm, false}})
-		set(&c.Entropy, "Token entropy", "nats per token", &dpoMax, []line{{"entropy", "entropy", chart.ColorGradNorm, false}})
-		set(&c.SFT, "SFT loss (building the reference)", "NLL per token (nats)", &sftMax, []line{{"sft/loss", "SFT loss", chart.ColorLoss, false}})
-		return
+		method, chosen, rejected = "KTO", "desirable", "undesirable"
 	}
-	set(&c.Loss, "DPO loss", "loss", &dpoMax, []line{{"loss", "loss", chart.ColorLoss, false}})
-	set(&c.Rewards, "Rewards: chosen and rejected", "implicit reward (nats)", &dpoMax, []line{
-		{"rewards/chosen", "chosen", chart.ColorChosen, false},
-		{"rewards/rejected", "rejected", chart.ColorRejected, true},
+	set(&c.Loss, method+" loss", "loss", &dpoMax, []line{{"loss", "loss", chart.ColorLoss, false}})
+	set(&c.Rewards, "Rewards: "+chosen+" and "+rejected, "implicit reward (nats)", &dpoMax, []line{
+		{"rewards/chosen", chosen, chart.ColorChosen, false},
+		{"rewards/rejected", rejected, chart.ColorRejected, true},
 	})
-	set(&c.Margins, "Reward margin", "chosen − rejected (nats)", &dpoMax, []line{{"rewards/margins", "margin", chart.ColorMargin, false}})
-	set(&c.Accuracy, "Reward accuracy", "pairs ordered right", &dpoMax, []line{{"rewards/accuracies", "accuracy", chart.ColorAccuracy, false}})
-	c.Accuracy.YMin, c.Accuracy.YMax = &zero, &one
 	set(&c.GradNorm, "Gradient norm", "‖g‖ before clipping", &dpoMax, []line{{"grad_norm", "grad_norm", chart.ColorGradNorm, false}})
 	set(&c.Entropy, "Token entropy", "nats per token", &dpoMax, []line{{"entropy", "entropy", chart.ColorGradNorm, false}})
 	set(&c.SFT, "SFT loss (building the reference)", "NLL per token (nats)", &sftMax, []line{{"sft/loss", "SFT loss", chart.ColorLoss, false}})
+	if c.kto {
+		set(&c.KL, "KL reference point", "kl (nats)", &dpoMax, []line{{"kl", "kl", chart.ColorMargin, false}})
+		return
+	}
+	set(&c.Margins, "Reward margin", "chosen − rejected (nats)", &dpoMax, []line{{"rewards/margins", "margin", chart.ColorMargin, false}})
+	set(&c.Accuracy, "Reward accuracy", "pairs ordered right", &dpoMax, []line{{"rewards/accuracies", "accuracy", chart.ColorAccuracy, false}})
+	c.Accuracy.YMin, c.Accuracy.YMax = &zero, &one
 	c.updateJudge(a, set, &dpoMax)
 }
 
