@@ -7,32 +7,53 @@ import (
 	"math"
 	"strconv"
 
-	"dpoplayground/core/train"
+	"dpoplayground/core/session"
+)
+
+// Which steps have a metric column.
+const (
+	everyStep       = iota // loss, grad_norm, learning_rate
+	preferenceSteps        // DPO and KTO steps: the implicit rewards
+	rewardSteps            // the reward phase of a run judged by its own reward model
 )
 
 // metricColumns are the exported metrics under TRL's names, in the order of
-// TRL's DPO logs. An SFT step has only loss, grad_norm and learning_rate.
+// TRL's DPO logs, then the reward model's accuracy (TRL's RewardTrainer
+// name). An SFT step has only loss, grad_norm and learning_rate; a
+// reward-phase step has those (its reward model's) and accuracy.
 var metricColumns = []struct {
-	Name string
-	SFT  bool
-	Get  func(StepRow) float64
+	Name  string
+	Steps int
+	Get   func(StepRow) float64
 }{
-	{"loss", true, func(r StepRow) float64 { return r.Loss }},
-	{"grad_norm", true, func(r StepRow) float64 { return r.GradNorm }},
-	{"learning_rate", true, func(r StepRow) float64 { return r.LearningRate }},
-	{"rewards/chosen", false, func(r StepRow) float64 { return r.RewardsChosen }},
-	{"rewards/rejected", false, func(r StepRow) float64 { return r.RewardsRejected }},
-	{"rewards/accuracies", false, func(r StepRow) float64 { return r.RewardsAccuracy }},
-	{"rewards/margins", false, func(r StepRow) float64 { return r.RewardsMargins }},
-	{"logps/chosen", false, func(r StepRow) float64 { return r.LogpsChosen }},
-	{"logps/rejected", false, func(r StepRow) float64 { return r.LogpsRejected }},
-	{"logits/chosen", false, func(r StepRow) float64 { return r.LogitsChosen }},
-	{"logits/rejected", false, func(r StepRow) float64 { return r.LogitsRejected }},
+	{"loss", everyStep, func(r StepRow) float64 { return r.Loss }},
+	{"grad_norm", everyStep, func(r StepRow) float64 { return r.GradNorm }},
+	{"learning_rate", everyStep, func(r StepRow) float64 { return r.LearningRate }},
+	{"rewards/chosen", preferenceSteps, func(r StepRow) float64 { return r.RewardsChosen }},
+	{"rewards/rejected", preferenceSteps, func(r StepRow) float64 { return r.RewardsRejected }},
+	{"rewards/accuracies", preferenceSteps, func(r StepRow) float64 { return r.RewardsAccuracy }},
+	{"rewards/margins", preferenceSteps, func(r StepRow) float64 { return r.RewardsMargins }},
+	{"logps/chosen", preferenceSteps, func(r StepRow) float64 { return r.LogpsChosen }},
+	{"logps/rejected", preferenceSteps, func(r StepRow) float64 { return r.LogpsRejected }},
+	{"logits/chosen", preferenceSteps, func(r StepRow) float64 { return r.LogitsChosen }},
+	{"logits/rejected", preferenceSteps, func(r StepRow) float64 { return r.LogitsRejected }},
+	{"accuracy", rewardSteps, func(r StepRow) float64 { return r.RMAccuracy }},
 }
 
-// MetricsCSV is one row per step: step (counting SFT then DPO), phase,
-// phase_step, epoch, then the metrics under TRL's names; metrics an SFT
-// step does not have are empty.
+// has says whether step r has a metric of the column kind steps.
+func has(r StepRow, steps int) bool {
+	switch steps {
+	case preferenceSteps:
+		return isTrainPhase(r.Phase)
+	case rewardSteps:
+		return r.Phase == session.PhaseReward
+	}
+	return true
+}
+
+// MetricsCSV is one row per step: step (counting every phase), phase,
+// phase_step, epoch, then the metrics under TRL's names; metrics a step
+// does not have are empty.
 func MetricsCSV(rows []StepRow) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
@@ -45,7 +66,7 @@ func MetricsCSV(rows []StepRow) []byte {
 		rec := []string{strconv.Itoa(r.Global), string(r.Phase), strconv.Itoa(r.PhaseStep), strconv.Itoa(r.Epoch)}
 		for _, c := range metricColumns {
 			v := ""
-			if c.SFT || r.Phase != train.PhaseSFT {
+			if has(r, c.Steps) {
 				v = formatFloat(c.Get(r))
 			}
 			rec = append(rec, v)
@@ -57,7 +78,8 @@ func MetricsCSV(rows []StepRow) []byte {
 }
 
 // MetricsJSON is a JSON array with one object per step, with the same
-// fields as MetricsCSV (an SFT step's object has no reward fields).
+// fields as MetricsCSV (a step's object has only the metrics it has: an SFT
+// step's no reward fields).
 func MetricsJSON(rows []StepRow) []byte {
 	var buf bytes.Buffer
 	buf.WriteString("[")
@@ -72,7 +94,7 @@ func MetricsJSON(rows []StepRow) []byte {
 		buf.WriteString(`,"phase_step":` + strconv.Itoa(r.PhaseStep))
 		buf.WriteString(`,"epoch":` + strconv.Itoa(r.Epoch))
 		for _, c := range metricColumns {
-			if !c.SFT && r.Phase == train.PhaseSFT {
+			if !has(r, c.Steps) {
 				continue
 			}
 			v := c.Get(r)
